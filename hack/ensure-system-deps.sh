@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Installs the Debian packages ark's tests and demo need when they are missing:
+# redis-server (the task queue). Go is needed too, to build the control plane.
+set -euo pipefail
+missing=()
+command -v redis-server >/dev/null 2>&1 || [ -x /usr/bin/redis-server ] || missing+=(redis-server)
+if [ ${#missing[@]} -gt 0 ]; then
+  sudo=""
+  if [ "$(id -u)" -ne 0 ]; then
+    command -v sudo >/dev/null 2>&1 || { echo "need root (or sudo) to apt-get install ${missing[*]}" >&2; exit 1; }
+    sudo="sudo"
+  fi
+  echo "installing ${missing[*]} (apt-get)..."
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+command -v go >/dev/null 2>&1 || { echo "go is required to build the local control plane (hack/build-control-plane.sh)" >&2; exit 1; }

@@ -1,0 +1,1 @@
+"""Shared test helpers: waiting on conditions, the local cluster and Redis fixtures."""
