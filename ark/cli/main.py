@@ -12,7 +12,9 @@ from collections.abc import Sequence
 
 from ark import __version__
 
-SUBCOMMANDS: tuple[str, ...] = ()
+SUBCOMMANDS: tuple[str, ...] = (
+    "validate",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

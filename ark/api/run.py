@@ -1,0 +1,131 @@
+"""ArkRun: the immutable record of one execution of an ArkTeam."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from ark.api.base import ArkModel, CelRule, Time
+from ark.api.meta import AGE_COLUMN, ArkObject, Conditions, KindInfo, PrinterColumn
+from ark.api.shared import NameRef, TokenUsage
+from ark.api.team import ArkTeamSpec
+
+RunPhase = Literal["Pending", "Running", "Succeeded", "Failed"]
+StepPhase = Literal["Pending", "Running", "Succeeded", "Failed", "Skipped"]
+TriggerType = Literal["manual", "cron", "webhook", "team-output", "submit"]
+
+
+class RunTrigger(ArkModel):
+    """What started the run."""
+
+    type: TriggerType
+    """Kind of trigger."""
+    source: str | None = None
+    """Name of the triggering object (ArkEvent, upstream team, user)."""
+
+
+class ArkRunSpec(ArkModel):
+    """What to run; written once at trigger time and never changed."""
+
+    crd_rules = (CelRule("self == oldSelf", "ArkRun spec is immutable", reason="FieldValueForbidden"),)
+
+    team_ref: NameRef
+    """The ArkTeam that was triggered."""
+    team_generation: int | None = Field(default=None, ge=0)
+    """``metadata.generation`` of the team at trigger time."""
+    input: dict[str, str] | None = None
+    """Resolved input: declared defaults and legacy defaults overridden by the trigger's input."""
+    team_spec: ArkTeamSpec | None = None
+    """Snapshot of the team spec at trigger time; later team edits do not affect the run."""
+    trigger: RunTrigger | None = None
+    """What started the run."""
+
+
+class StepStatus(ArkModel):
+    """Observed state of one step (or one delegation hop, or the routing decision)."""
+
+    name: str
+    """Step name: the role name in pipelines, ``route`` for the routing decision."""
+    role: str | None = None
+    """Role that executed the step, when it differs from the name (delegation hops)."""
+    parent: str | None = None
+    """Step that delegated this one (dynamic mode)."""
+    phase: StepPhase = "Pending"
+    """Pending, Running, Succeeded, Failed or Skipped."""
+    task_id: str | None = Field(default=None, validation_alias="taskID", serialization_alias="taskID")
+    """Task queue id of the current attempt."""
+    attempt: int | None = Field(default=None, ge=0)
+    """Attempt number of the current try (retries after validation failures)."""
+    iterations: int | None = Field(default=None, ge=0)
+    """Completed loop iterations."""
+    output: str | None = None
+    """Raw output text."""
+    output_json: str | None = Field(
+        default=None, validation_alias="outputJSON", serialization_alias="outputJSON"
+    )
+    """JSON extracted from the output, when a schema applies."""
+    message: str | None = None
+    """Why the step is in its phase (skip reason, error)."""
+    start_time: Time | None = None
+    """When the step started."""
+    completion_time: Time | None = None
+    """When the step finished."""
+    token_usage: TokenUsage | None = None
+    """Tokens used by the step."""
+    resolved_agent: str | None = None
+    """Routed runs: the agent the task was dispatched to."""
+    selected_capability: str | None = None
+    """Routed runs: the capability the router picked."""
+    routing_reason: str | None = None
+    """Routed runs: the router's reason."""
+
+
+class ArkRunStatus(ArkModel):
+    """Observed state of an ArkRun."""
+
+    phase: RunPhase | None = None
+    """Pending, Running, Succeeded or Failed; terminal phases never change."""
+    start_time: Time | None = None
+    """When the run started."""
+    completion_time: Time | None = None
+    """When the run reached a terminal phase."""
+    duration_seconds: float | None = Field(default=None, ge=0)
+    """Wall-clock duration."""
+    output: str | None = None
+    """Rendered team output once Succeeded."""
+    steps: list[StepStatus] | None = None
+    """Per-step state."""
+    total_token_usage: TokenUsage | None = None
+    """Sum over steps."""
+    failed_step: str | None = None
+    """Name of the step that failed."""
+    message: str | None = None
+    """Human reason for a failure."""
+    observed_generation: int | None = Field(default=None, ge=0)
+    """The generation this status describes."""
+    conditions: Conditions | None = None
+    """``Ready``."""
+
+
+class ArkRun(ArkObject):
+    """One execution of an ArkTeam: the input, a snapshot of the team, and the step-by-step record."""
+
+    info = KindInfo(
+        plural="arkruns",
+        short_names=("aorun",),
+        printer_columns=(
+            PrinterColumn("Team", "string", ".spec.teamRef.name", "Team that was run"),
+            PrinterColumn("Phase", "string", ".status.phase", "Pending, Running, Succeeded or Failed"),
+            PrinterColumn("Tokens", "integer", ".status.totalTokenUsage.totalTokens", "Tokens used"),
+            PrinterColumn("Duration", "number", ".status.durationSeconds", "Seconds from start to end"),
+            PrinterColumn("Started", "date", ".status.startTime", "When the run started", priority=1),
+            AGE_COLUMN,
+        ),
+    )
+
+    kind: Literal["ArkRun"] = "ArkRun"
+    spec: ArkRunSpec
+    """What to run."""
+    status: ArkRunStatus | None = None
+    """Observed state, written by the operator."""
