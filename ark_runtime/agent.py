@@ -1,0 +1,140 @@
+"""An agent pod assembled from its configuration: provider, tools, consumer, health endpoints."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import logging
+import time
+from collections.abc import Mapping
+
+import httpx
+
+from ark_runtime.config import AgentConfig
+from ark_runtime.health import HealthServer, Readiness
+from ark_runtime.loop import build_system_prompt, run_task, task_deadline
+from ark_runtime.protocol import Result, Task
+from ark_runtime.providers.base import Provider
+from ark_runtime.queue.connection import connect
+from ark_runtime.queue.consumer import Consumer, ConsumerSettings, close_quietly
+from ark_runtime.queue.delegation import RedisDelegator
+from ark_runtime.tools.base import Tool, ToolSet
+from ark_runtime.tools.delegate import DelegateTool
+from ark_runtime.tools.http_tool import HttpTool
+from ark_runtime.tools.servers import ServerConnection
+
+log = logging.getLogger("ark_runtime.agent")
+
+
+class Agent:
+    """Everything one agent process runs; :meth:`run` until :meth:`stop`."""
+
+    def __init__(
+        self, config: AgentConfig, provider: Provider, server_headers: Mapping[str, Mapping[str, str]]
+    ) -> None:
+        self.config = config
+        self.provider = provider
+        self._http = httpx.AsyncClient()
+        self.servers = [ServerConnection(s, server_headers.get(s.name, {})) for s in config.mcp_servers]
+        self._redis = connect(config.queue_url) if config.team_routes else None
+        builtins: list[Tool] = []
+        if self._redis is not None:
+            delegator = RedisDelegator(
+                self._redis, config.namespace, config.team_routes, config.timeout_seconds
+            )
+            builtins.append(DelegateTool(delegator, list(config.team_routes), config.max_delegation_depth))
+        inline = [HttpTool(t, self._http) for t in config.webhook_tools]
+        self.tools = ToolSet(builtins, inline, self.servers)
+        self.system_prompt = build_system_prompt(config.system_prompt, self.tools)
+        self.consumer = Consumer(
+            config.queue_url,
+            ConsumerSettings(
+                namespace=config.namespace,
+                agent=config.name,
+                consumer=config.pod_name,
+                max_concurrent=config.max_concurrent_tasks,
+                task_timeout=config.timeout_seconds,
+                reclaim_grace=config.reclaim_grace_seconds,
+                reclaim_interval=config.reclaim_interval_seconds,
+                max_retries=config.max_retries,
+                daily_token_limit=config.daily_token_limit,
+            ),
+            self.handle,
+        )
+        self.readiness = Readiness(
+            self.probe if config.validator_prompt else None, config.probe_interval_seconds
+        )
+        self.health = HealthServer(self.readiness, config.health_port)
+        self._probe_ids = itertools.count(1)
+
+    async def handle(self, task: Task) -> Result:
+        """Run one task from the queue."""
+        return await run_task(
+            task,
+            provider=self.provider,
+            tools=self.tools,
+            system_prompt=self.system_prompt,
+            max_tokens=self.config.max_tokens,
+            deadline=task_deadline(task, self.config.timeout_seconds),
+            consumer=self.config.pod_name,
+            max_turns=self.config.max_turns,
+            temperature=self.config.temperature,
+        )
+
+    async def probe(self, timeout: float) -> Result:
+        """The semantic readiness check: the validator prompt as a probe task, without tools."""
+        task = Task(
+            id=f"probe.{self.config.pod_name}.{next(self._probe_ids)}",
+            run="probe",
+            step="readyz",
+            kind="probe",
+            prompt=self.config.validator_prompt,
+        )
+        return await run_task(
+            task,
+            provider=self.provider,
+            tools=ToolSet(),
+            system_prompt=self.system_prompt,
+            max_tokens=self.config.max_tokens,
+            deadline=time.monotonic() + timeout,
+            consumer=self.config.pod_name,
+            temperature=self.config.temperature,
+        )
+
+    def stop(self) -> None:
+        """Stop taking tasks (SIGTERM); :meth:`run` drains and returns."""
+        log.info("stopping: no new tasks; finishing the ones in flight")
+        self.readiness.draining = True
+        self.consumer.stop()
+
+    async def run(self) -> None:
+        """Serve health, keep tool servers connected, consume tasks; drain on :meth:`stop`."""
+        port = await self.health.start()
+        connectors = [asyncio.create_task(s.run(), name=f"tool-server-{s.name}") for s in self.servers]
+        log.info(
+            "agent started",
+            extra={
+                "agent": self.config.name,
+                "namespace": self.config.namespace,
+                "pod": self.config.pod_name,
+                "model": self.config.model,
+                "provider": self.provider.name,
+                "stream": self.consumer.stream,
+                "health_port": port,
+                "inline_tools": [t.name for t in self.tools.inline],
+                "tool_servers": [s.name for s in self.servers],
+                "delegates_to": list(self.config.team_routes),
+            },
+        )
+        try:
+            await self.consumer.run(grace=self.config.shutdown_grace_seconds)
+        finally:
+            for task in connectors:
+                task.cancel()
+            await asyncio.gather(*connectors, return_exceptions=True)
+            await self.health.stop()
+            await self.provider.aclose()
+            await self._http.aclose()
+            if self._redis is not None:
+                await close_quietly(self._redis)
+        log.info("agent stopped", extra={"tasks_completed": self.consumer.completed})

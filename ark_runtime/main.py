@@ -1,0 +1,56 @@
+"""The ``ark-runtime`` console script: read the environment, run the agent, exit cleanly on SIGTERM.
+
+Exit codes: 0 after a clean stop, 2 for an invalid environment (the log line names the variable).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import signal
+import sys
+from collections.abc import Mapping
+
+from ark_runtime.agent import Agent
+from ark_runtime.config import AgentConfig, ConfigError
+from ark_runtime.logs import configure_logging, secret_values
+from ark_runtime.providers.select import select_provider
+from ark_runtime.telemetry import configure_tracing
+
+log = logging.getLogger("ark_runtime")
+
+
+async def run_agent(env: Mapping[str, str]) -> int:
+    """Run an agent configured by ``env`` until SIGTERM/SIGINT; returns the exit code."""
+    try:
+        config = AgentConfig.from_env(env)
+        headers = {s.name: s.resolved_headers(env) for s in config.mcp_servers}
+        configure_logging(
+            config.log_level, secret_values(env, [v for h in headers.values() for v in h.values()])
+        )
+        provider = select_provider(config.model, config.provider, env)
+        agent = Agent(config, provider, headers)
+    except ConfigError as exc:
+        configure_logging(env.get("LOG_LEVEL", "INFO").upper(), secret_values(env))
+        log.error("invalid configuration", extra={"error": str(exc)})
+        return 2
+    configure_tracing(f"ark-agent-{config.name}", env)
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, agent.stop)
+    try:
+        await agent.run()
+    finally:
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.remove_signal_handler(sig)
+    return 0
+
+
+def main() -> None:
+    """Console-script entry point."""
+    sys.exit(asyncio.run(run_agent(os.environ)))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,191 @@
+"""The task and result records exchanged between the operator (or `ark run`) and agents.
+
+These are the entries of the Redis Streams protocol (architecture §4) and of the
+in-process queue alike, so one shape serves both. Every field travels as a string
+in a stream entry; :meth:`Task.to_fields` / :meth:`Task.from_fields` convert.
+
+Keys of the Redis protocol:
+
+- ``ark:tasks:{ns}:{agent}``  stream, group ``workers``: tasks for one agent (consumer = pod name)
+- ``ark:results:{ns}``        stream, group ``operator``: results for the operator leader
+- ``ark:dead:{ns}:{agent}``   stream: tasks that exhausted their deliveries
+- ``ark:task:{task_id}``      string with TTL: "this task was submitted" (dedupe on resubmit)
+- ``ark:replies:{ns}:{task}`` stream with TTL: results of the sub-tasks a task delegated (their ``reply_to``)
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields
+from typing import Literal, get_args
+
+TaskKind = Literal["step", "delegate", "route", "probe"]
+ResultStatus = Literal["ok", "error"]
+
+TASKS_GROUP = "workers"
+RESULTS_GROUP = "operator"
+REPLIES_PREFIX = "ark:replies:"
+
+
+def tasks_stream(namespace: str, agent: str) -> str:
+    """Stream an agent's pods read their tasks from."""
+    return f"ark:tasks:{namespace}:{agent}"
+
+
+def results_stream(namespace: str) -> str:
+    """Stream the operator reads results from."""
+    return f"ark:results:{namespace}"
+
+
+def dead_stream(namespace: str, agent: str) -> str:
+    """Dead-letter stream of an agent."""
+    return f"ark:dead:{namespace}:{agent}"
+
+
+def reply_stream(namespace: str, parent_task_id: str) -> str:
+    """Stream a delegating task reads its sub-tasks' results from (the sub-tasks' ``reply_to``)."""
+    return f"{REPLIES_PREFIX}{namespace}:{parent_task_id}"
+
+
+def is_reply_stream(key: str) -> bool:
+    """True for a :func:`reply_stream` key (those expire; the shared results stream does not)."""
+    return key.startswith(REPLIES_PREFIX)
+
+
+def task_marker(task_id: str) -> str:
+    """Key recording that a task was submitted (SET NX in the same MULTI as the XADD)."""
+    return f"ark:task:{task_id}"
+
+
+def task_id(run_uid: str, step: str, attempt: int) -> str:
+    """Deterministic task id ``{run-uid}.{step}.{attempt}``: a resubmission after a crash has the same id."""
+    return f"{run_uid}.{step}.{attempt}"
+
+
+class ProtocolError(ValueError):
+    """A stream entry that is not a valid task or result; the message names the field."""
+
+
+def _to_fields(record: object) -> dict[str, str]:
+    return {k: str(v) for k, v in asdict(record).items()}  # type: ignore[call-overload]
+
+
+def _int(raw: dict[str, str], name: str, default: int = 0) -> int:
+    value = raw.get(name, "")
+    if value == "":
+        return default
+    try:
+        return int(value)
+    except ValueError:
+        raise ProtocolError(f"field {name!r} must be an integer, got {value!r}") from None
+
+
+@dataclass(frozen=True, slots=True)
+class Task:
+    """One unit of work for an agent: a step of a run, a delegation, a routing decision or a probe."""
+
+    id: str
+    run: str
+    step: str
+    prompt: str
+    kind: TaskKind = "step"
+    output_schema: str = ""
+    max_tokens: int = 0
+    deadline_ms: int = 0
+    attempt: int = 1
+    reply_to: str = ""
+    parent: str = ""
+    traceparent: str = ""
+    tracestate: str = ""
+    path: str = ""
+    """Delegation path: the roles from the entry role down to this task's role, joined by ``/``
+    (empty for a task that was not delegated; :func:`delegation_path` then falls back to ``step``)."""
+
+    def to_fields(self) -> dict[str, str]:
+        """The stream entry (every value a string)."""
+        return _to_fields(self)
+
+    @classmethod
+    def from_fields(cls, raw: dict[str, str]) -> Task:
+        """Parse a stream entry; raises :class:`ProtocolError` naming a missing or bad field."""
+        for name in ("id", "run", "step", "prompt"):
+            if name not in raw:
+                raise ProtocolError(f"task entry has no {name!r} field")
+        kind = raw.get("kind", "step") or "step"
+        if kind not in get_args(TaskKind):
+            raise ProtocolError(f"task field 'kind' must be one of {get_args(TaskKind)}, got {kind!r}")
+        known = {f.name for f in fields(cls)}
+        text = {k: v for k, v in raw.items() if k in known}
+        return cls(
+            id=text["id"],
+            run=text["run"],
+            step=text["step"],
+            prompt=text["prompt"],
+            kind=kind,  # type: ignore[arg-type]
+            output_schema=text.get("output_schema", ""),
+            max_tokens=_int(raw, "max_tokens"),
+            deadline_ms=_int(raw, "deadline_ms"),
+            attempt=_int(raw, "attempt", 1),
+            reply_to=text.get("reply_to", ""),
+            parent=text.get("parent", ""),
+            traceparent=text.get("traceparent", ""),
+            tracestate=text.get("tracestate", ""),
+            path=text.get("path", ""),
+        )
+
+
+def delegation_path(task: Task) -> tuple[str, ...]:
+    """Roles on the delegation path of ``task``, its own role last."""
+    return tuple(task.path.split("/")) if task.path else (task.step,)
+
+
+@dataclass(frozen=True, slots=True)
+class Result:
+    """The outcome of one task, written by whoever ran it."""
+
+    id: str
+    run: str
+    step: str
+    status: ResultStatus
+    output: str = ""
+    error: str = ""
+    input_tokens: int = 0
+    output_tokens: int = 0
+    tool_calls: int = 0
+    consumer: str = ""
+    started_ms: int = 0
+    finished_ms: int = 0
+    traceparent: str = ""
+
+    @property
+    def total_tokens(self) -> int:
+        """Input plus output tokens."""
+        return self.input_tokens + self.output_tokens
+
+    def to_fields(self) -> dict[str, str]:
+        """The stream entry (every value a string)."""
+        return _to_fields(self)
+
+    @classmethod
+    def from_fields(cls, raw: dict[str, str]) -> Result:
+        """Parse a stream entry; raises :class:`ProtocolError` naming a missing or bad field."""
+        for name in ("id", "run", "step", "status"):
+            if name not in raw:
+                raise ProtocolError(f"result entry has no {name!r} field")
+        status = raw["status"]
+        if status not in get_args(ResultStatus):
+            raise ProtocolError(f"result field 'status' must be 'ok' or 'error', got {status!r}")
+        return cls(
+            id=raw["id"],
+            run=raw["run"],
+            step=raw["step"],
+            status=status,  # type: ignore[arg-type]
+            output=raw.get("output", ""),
+            error=raw.get("error", ""),
+            input_tokens=_int(raw, "input_tokens"),
+            output_tokens=_int(raw, "output_tokens"),
+            tool_calls=_int(raw, "tool_calls"),
+            consumer=raw.get("consumer", ""),
+            started_ms=_int(raw, "started_ms"),
+            finished_ms=_int(raw, "finished_ms"),
+            traceparent=raw.get("traceparent", ""),
+        )

@@ -1,0 +1,52 @@
+"""OpenTelemetry: trace context across the Redis boundary, and exporter set-up for the pod.
+
+A producer stamps ``traceparent``/``tracestate`` on each task (:func:`inject_context`); the agent
+runs the task in a span whose parent is that context (:func:`task_context`), so one trace runs
+from the trigger through the queue wait, the model and tool calls to the result.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from opentelemetry import context as otel_context
+from opentelemetry import trace
+from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
+
+from ark_runtime.protocol import Task
+
+_propagator = TraceContextTextMapPropagator()
+
+
+def inject_context(ctx: otel_context.Context | None = None) -> tuple[str, str]:
+    """``(traceparent, tracestate)`` of ``ctx`` (default: the current context); empty without a span."""
+    carrier: dict[str, str] = {}
+    _propagator.inject(carrier, context=ctx)
+    return carrier.get("traceparent", ""), carrier.get("tracestate", "")
+
+
+def task_context(task: Task) -> otel_context.Context:
+    """The producer's context carried by ``task`` (an empty context when it carries none)."""
+    carrier = {"traceparent": task.traceparent, "tracestate": task.tracestate}
+    return _propagator.extract({k: v for k, v in carrier.items() if v})
+
+
+def producer_link(task: Task) -> list[trace.Link]:
+    """A link to the producer's span, when the task carries one."""
+    span_context = trace.get_current_span(task_context(task)).get_span_context()
+    return [trace.Link(span_context)] if span_context.is_valid else []
+
+
+def configure_tracing(service_name: str, env: Mapping[str, str]) -> bool:
+    """Export spans over OTLP/HTTP when an ``OTEL_EXPORTER_OTLP_*ENDPOINT`` is set; True if it did."""
+    if not (env.get("OTEL_EXPORTER_OTLP_ENDPOINT") or env.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")):
+        return False
+    from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+    from opentelemetry.sdk.resources import Resource
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import BatchSpanProcessor
+
+    provider = TracerProvider(resource=Resource.create({"service.name": service_name}))
+    provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
+    trace.set_tracer_provider(provider)
+    return True

@@ -1,0 +1,296 @@
+"""Real Redis and real ``ark-runtime`` processes: exactly-once answers, crashes, dead letters,
+outages, SIGTERM, health, budget and delegation."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+from localcluster import RedisServer
+
+from ark_runtime.protocol import (
+    TASKS_GROUP,
+    Result,
+    Task,
+    dead_stream,
+    results_stream,
+    tasks_stream,
+)
+from ark_runtime.queue import ResultsReader, Submitter, budget_key, connect
+from tests.integration.runtime.support import ModelServer, Reply, last_user_text, openai_text, runtimes
+from tests.support.wait import wait_for
+
+pytestmark = pytest.mark.redis
+
+
+def env(redis_url: str, agent: str, pod: str, **extra: str) -> dict[str, str]:
+    return {
+        "AGENT_MODEL": "mock",
+        "AGENT_SYSTEM_PROMPT": "You are a test agent.",
+        "TASK_QUEUE_URL": redis_url,
+        "AGENT_NAMESPACE": "rt",
+        "AGENT_NAME": agent,
+        "POD_NAME": pod,
+        "LOG_LEVEL": "DEBUG",
+        **extra,
+    }
+
+
+def model_env(model_server: ModelServer) -> dict[str, str]:
+    return {"AGENT_MODEL": "llama-test", "OPENAI_BASE_URL": model_server.openai_base, "OPENAI_API_KEY": "k"}
+
+
+FAST_RECLAIM = {
+    "AGENT_TIMEOUT_SECONDS": "2",
+    "AGENT_RECLAIM_GRACE_SECONDS": "0.5",
+    "AGENT_RECLAIM_INTERVAL_SECONDS": "0.3",
+}
+
+
+class Results:
+    """Collects results from the namespace's results stream (tolerating Redis outages)."""
+
+    def __init__(self, redis_url: str) -> None:
+        self.redis = connect(redis_url)
+        self.reader = ResultsReader(self.redis, results_stream("rt"), consumer=f"test-{time.monotonic_ns()}")
+        self.by_id: dict[str, list[Result]] = {}
+
+    async def poll(self) -> int:
+        for entry_id, result in await self.reader.read(count=1000, block_ms=100):
+            self.by_id.setdefault(result.id, []).append(result)
+            await self.reader.ack(entry_id)
+        return sum(len(v) for v in self.by_id.values())
+
+    async def wait(self, ids: list[str], timeout: float = 60) -> dict[str, Result]:
+        await wait_for(lambda: self._has(ids), timeout=timeout, message=f"results of {len(ids)} tasks")
+        return {i: self.by_id[i][0] for i in ids}
+
+    async def _has(self, ids: list[str]) -> bool:
+        await self.poll()
+        return all(i in self.by_id for i in ids)
+
+
+@pytest.fixture
+async def results(redis_url: str) -> AsyncIterator[Results]:
+    collected = Results(redis_url)
+    yield collected
+    await collected.redis.aclose()
+
+
+async def submit(redis_url: str, agent: str, tasks: list[Task]) -> None:
+    redis = connect(redis_url)
+    try:
+        await Submitter(redis).submit_many(tasks_stream("rt", agent), tasks)
+    finally:
+        await redis.aclose()
+
+
+def tasks(run: str, count: int, prompt: str = "work item") -> list[Task]:
+    return [Task(id=f"{run}.s{i}.1", run=run, step=f"s{i}", prompt=f"{prompt} {i}") for i in range(count)]
+
+
+async def test_runtimes_share_a_stream_and_answer_every_task_once(
+    redis_url: str, agent_name: str, results: Results
+) -> None:
+    work = tasks(f"share-{agent_name}", 300)
+    pods = [
+        env(redis_url, agent_name, f"{agent_name}-pod{i}", AGENT_MAX_CONCURRENT_TASKS="8") for i in range(3)
+    ]
+    with runtimes(*pods) as procs:
+        await wait_for(lambda: all(p.started() for p in procs), timeout=30, message="runtimes started")
+        await submit(redis_url, agent_name, work)
+        answered = await results.wait([t.id for t in work])
+        assert all(p.terminate() == 0 for p in procs)
+    assert all(len(results.by_id[t.id]) == 1 for t in work)
+    assert all(r.status == "ok" for r in answered.values())
+    assert answered[work[7].id].output == '[mock response for step "s7": work item 7]'
+    assert len({r.consumer for r in answered.values()}) > 1
+    redis = connect(redis_url)
+    pending = await redis.xpending(tasks_stream("rt", agent_name), TASKS_GROUP)
+    await redis.aclose()
+    assert pending["pending"] == 0
+
+
+async def test_a_task_whose_runtime_is_killed_is_reclaimed_by_another(
+    redis_url: str, agent_name: str, results: Results, model_server: ModelServer
+) -> None:
+    # The first model call never answers in time, so the kill lands mid-task; later calls answer at once.
+    model_server.responder = lambda req: (
+        Reply(delay=60) if len(model_server.requests) == 1 else openai_text("recovered")
+    )
+    work = tasks(f"kill-{agent_name}", 1)
+    with runtimes(env(redis_url, agent_name, "pod-a", **model_env(model_server), **FAST_RECLAIM)) as (first,):
+        await submit(redis_url, agent_name, work)
+        await wait_for(lambda: len(model_server.requests) == 1, timeout=30, message="pod-a called the model")
+        first.kill()
+    with runtimes(env(redis_url, agent_name, "pod-b", **model_env(model_server), **FAST_RECLAIM)) as (
+        second,
+    ):
+        answered = await results.wait([work[0].id], timeout=30)
+        assert second.terminate() == 0
+        assert any(e.get("msg") == "reclaimed a task from a stalled consumer" for e in second.logs())
+    assert answered[work[0].id].status == "ok"
+    assert answered[work[0].id].output == "recovered"
+    assert answered[work[0].id].consumer == "pod-b"
+
+
+async def test_a_task_that_keeps_crashing_its_runtime_ends_in_the_dead_letter_stream(
+    redis_url: str, agent_name: str, results: Results, model_server: ModelServer
+) -> None:
+    # Every model call on this task hangs until the runtime is killed, as if the task crashed it.
+    model_server.responder = lambda req: Reply(delay=60)
+    work = tasks(f"dead-{agent_name}", 1, prompt="poison")
+    await submit(redis_url, agent_name, work)
+    for attempt in range(1, 3):
+        pod = env(
+            redis_url,
+            agent_name,
+            f"pod-{attempt}",
+            AGENT_MAX_RETRIES="2",
+            **model_env(model_server),
+            **FAST_RECLAIM,
+        )
+        with runtimes(pod) as (proc,):
+            await wait_for(
+                lambda n=attempt: len(model_server.requests) == n, timeout=30, message=f"delivery {attempt}"
+            )
+            proc.kill()
+    with runtimes(
+        env(redis_url, agent_name, "pod-3", AGENT_MAX_RETRIES="2", **model_env(model_server), **FAST_RECLAIM)
+    ) as (last,):
+        answered = await results.wait([work[0].id], timeout=30)
+        assert last.terminate() == 0
+    result = answered[work[0].id]
+    assert result.status == "error"
+    assert "delivered 3 times" in result.error
+    assert "AGENT_MAX_RETRIES=2" in result.error
+    assert len(model_server.requests) == 2  # the third delivery was not run again
+    redis = connect(redis_url)
+    dead = await redis.xrange(dead_stream("rt", agent_name))
+    pending = await redis.xpending(tasks_stream("rt", agent_name), TASKS_GROUP)
+    await redis.aclose()
+    assert len(dead) == 1
+    assert dead[0][1]["id"] == work[0].id
+    assert dead[0][1]["prompt"] == "poison 0"
+    assert dead[0][1]["deliveries"] == "3"
+    assert dead[0][1]["consumer"] == "pod-3"
+    assert pending["pending"] == 0
+
+
+@pytest.mark.parametrize("outage", ["restart", "kill"])
+async def test_the_runtime_rides_out_a_redis_outage(
+    redis_server: RedisServer, agent_name: str, results: Results, model_server: ModelServer, outage: str
+) -> None:
+    model_server.responder = lambda req: Reply(
+        openai_text(f"answer to {last_user_text(req['body'])}").body, delay=0.2
+    )
+    work = tasks(f"outage-{outage}-{agent_name}", 12)
+    pod = env(
+        redis_server.url, agent_name, "pod-o", AGENT_MAX_CONCURRENT_TASKS="2", **model_env(model_server)
+    )
+    with runtimes(pod) as (proc,):
+        await submit(redis_server.url, agent_name, work)
+        await wait_for(results.poll, timeout=30, message="first results")
+        if outage == "restart":
+            redis_server.restart()
+        else:
+            redis_server.kill()
+            redis_server.start()
+        answered = await results.wait([t.id for t in work], timeout=90)
+        assert proc.terminate() == 0
+        assert any(e.get("msg") == "redis reachable again" for e in proc.logs())
+    assert all(
+        r.status == "ok" and r.output == f"answer to work item {t.id.split('.s')[1].split('.')[0]}"
+        for t, r in ((t, answered[t.id]) for t in work)
+    )
+
+
+async def test_sigterm_finishes_in_flight_tasks_and_exits_0(
+    redis_url: str, agent_name: str, results: Results, model_server: ModelServer
+) -> None:
+    model_server.responder = lambda req: Reply(openai_text("slow answer").body, delay=1.5)
+    work = tasks(f"term-{agent_name}", 3)
+    with runtimes(
+        env(redis_url, agent_name, "pod-t", AGENT_MAX_CONCURRENT_TASKS="3", **model_env(model_server))
+    ) as (proc,):
+        await submit(redis_url, agent_name, work)
+        await wait_for(lambda: len(model_server.requests) == 3, timeout=30, message="three tasks in flight")
+        assert proc.terminate() == 0
+    answered = await results.wait([t.id for t in work], timeout=5)
+    assert all(r.output == "slow answer" for r in answered.values())
+
+
+async def test_health_endpoints(redis_url: str, agent_name: str, model_server: ModelServer) -> None:
+    model_server.responder = lambda req: openai_text("I feel fine")
+    healthy = env(
+        redis_url, agent_name, "pod-h1", AGENT_VALIDATOR_PROMPT="Answer HEALTHY if you can read this."
+    )
+    unwell = env(
+        redis_url, agent_name, "pod-h2", AGENT_VALIDATOR_PROMPT="Answer HEALTHY.", **model_env(model_server)
+    )
+    ping = env(redis_url, agent_name, "pod-h3")
+    with runtimes(healthy, unwell, ping) as procs:
+        await wait_for(lambda: all(p.started() for p in procs), timeout=30, message="runtimes started")
+        async with httpx.AsyncClient() as client:
+            answers = [
+                (
+                    await client.get(f"http://127.0.0.1:{p.health_port}/healthz"),
+                    await client.get(f"http://127.0.0.1:{p.health_port}/readyz"),
+                )
+                for p in procs
+            ]
+            # The verdict is cached for the probe interval: asking again does not call the model again.
+            calls = len(model_server.requests)
+            await client.get(f"http://127.0.0.1:{procs[1].health_port}/readyz")
+            assert len(model_server.requests) == calls == 1
+    assert all((h.status_code, h.text) == (200, "ok") for h, _ in answers)
+    assert (answers[0][1].status_code, answers[0][1].text) == (200, "ready")
+    assert answers[1][1].status_code == 503
+    assert "lacks HEALTHY" in answers[1][1].text
+    assert "I feel fine" in answers[1][1].text
+    assert (answers[2][1].status_code, answers[2][1].text) == (200, "ready")
+
+
+async def test_daily_token_budget_refuses_tasks_once_spent(
+    redis_url: str, agent_name: str, results: Results
+) -> None:
+    first, second = tasks(f"budget-{agent_name}", 2, prompt="x" * 400)
+    with runtimes(env(redis_url, agent_name, "pod-b", AGENT_DAILY_TOKEN_LIMIT="50")) as (proc,):
+        await submit(redis_url, agent_name, [first])
+        done = await results.wait([first.id])
+        await submit(redis_url, agent_name, [second])
+        refused = await results.wait([second.id])
+        assert proc.terminate() == 0
+    assert done[first.id].status == "ok"
+    assert done[first.id].total_tokens > 50
+    assert refused[second.id].status == "error"
+    assert "daily token budget exhausted" in refused[second.id].error
+    redis = connect(redis_url)
+    members = await redis.zrange(budget_key("rt", agent_name), 0, -1, withscores=True)
+    await redis.aclose()
+    assert members == [(f"{first.id}:{done[first.id].total_tokens}", float(done[first.id].finished_ms))]
+
+
+async def test_delegation_between_pods(redis_url: str, agent_name: str, results: Results) -> None:
+    research = f"{agent_name}-research"
+    lead = env(
+        redis_url,
+        agent_name,
+        "lead-pod",
+        AGENT_TEAM_ROLE="lead",
+        AGENT_TEAM_ROUTES=f'{{"research": "{research}"}}',
+    )
+    helper = env(redis_url, research, "research-pod", AGENT_TEAM_ROLE="research")
+    task = Task(
+        id=f"deleg-{agent_name}.lead.1", run=f"deleg-{agent_name}", step="lead", prompt="Find the facts"
+    )
+    with runtimes(lead, helper) as procs:
+        await submit(redis_url, agent_name, [task])
+        answered = await results.wait([task.id], timeout=30)
+        assert all(p.terminate() == 0 for p in procs)
+    result = answered[task.id]
+    assert result.status == "ok"
+    assert result.tool_calls == 1
+    assert '[mock response for step "research": Find the facts]' in result.output
