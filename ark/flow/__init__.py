@@ -1,0 +1,1 @@
+"""The run engine: DAG, templates, step state machine; no Kubernetes, no Redis."""
