@@ -20,7 +20,8 @@ from pathlib import Path
 from localcluster import RedisServer
 
 from ark_runtime.protocol import Task, results_stream, tasks_stream
-from ark_runtime.queue import ResultsReader, Submitter, connect
+from ark_runtime.queue.connection import connect
+from ark_runtime.queue.submit import ResultsReader, Submitter
 
 RUNTIME = str(Path(sys.executable).parent / "ark-runtime")
 NAMESPACE = "bench"

@@ -18,7 +18,9 @@ from ark_runtime.protocol import (
     results_stream,
     tasks_stream,
 )
-from ark_runtime.queue import ResultsReader, Submitter, budget_key, connect
+from ark_runtime.queue.budget import budget_key
+from ark_runtime.queue.connection import connect
+from ark_runtime.queue.submit import ResultsReader, Submitter
 from tests.integration.runtime.support import ModelServer, Reply, last_user_text, openai_text, runtimes
 from tests.support.wait import wait_for
 

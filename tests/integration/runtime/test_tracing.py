@@ -14,7 +14,9 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from ark_runtime.loop import run_task
 from ark_runtime.protocol import Result, Task, results_stream, tasks_stream
 from ark_runtime.providers import MockProvider
-from ark_runtime.queue import Consumer, ConsumerSettings, ResultsReader, Submitter, connect
+from ark_runtime.queue.connection import connect
+from ark_runtime.queue.consumer import Consumer, ConsumerSettings
+from ark_runtime.queue.submit import ResultsReader, Submitter
 from ark_runtime.tools import ToolSet
 from tests.support.wait import wait_for
 

@@ -1,0 +1,5 @@
+"""``python -m ark.operator``."""
+
+from ark.operator import main
+
+main()

@@ -1,0 +1,88 @@
+"""Assembles and runs the operator: client, manager with leader election, the ArkAgent controller.
+
+Exit codes: 0 after a graceful stop (SIGTERM/SIGINT), 1 when leadership was lost or the caches
+never synced (the pod restarts, as with controller-runtime), 2 for an invalid configuration.
+"""
+
+from __future__ import annotations
+
+import logging
+from urllib.parse import urlsplit, urlunsplit
+
+from ark.controllers.agent import AgentControllerOptions, setup_agent_controller
+from ark.controllers.agent_deployment import AgentDefaults
+from ark.controllers.budget import BudgetReader
+from ark.kube.client import KubeClient
+from ark.kube.manager import CacheSyncTimeout, LeadershipLost, Manager
+from ark.operator.config import OperatorConfig
+from ark_runtime.config import ConfigError as QueueUrlError
+from ark_runtime.config import redis_url
+from ark_runtime.queue.connection import connect
+
+log = logging.getLogger("ark.operator")
+
+
+def redacted(url: str) -> str:
+    """``url`` without its password, for logs."""
+    parts = urlsplit(url)
+    if not parts.password:
+        return url
+    netloc = parts.netloc.rsplit("@", 1)[1]
+    user = f"{parts.username}:***@" if parts.username else ":***@"
+    return urlunsplit(parts._replace(netloc=user + netloc))
+
+
+async def run(config: OperatorConfig) -> int:
+    """Run the operator until a signal, lost leadership or a fatal error; returns the exit code."""
+    try:
+        queue_url = redis_url(config.task_queue_url, variable="--task-queue-url")
+    except QueueUrlError as exc:
+        log.error("invalid configuration", extra={"error": str(exc)})
+        return 2
+    client = await KubeClient.auto(config.kubeconfig)
+    # Connects lazily: with no agent budget the operator never talks to Redis.
+    redis = connect(queue_url)
+    manager = Manager(
+        client,
+        name="ark-operator",
+        leader_election=config.leader_elect,
+        lease_name=config.leader_election_id,
+        lease_namespace=config.leader_election_namespace,
+        health_host=config.metrics_host,
+        health_port=config.metrics_port,
+        graceful_timeout=25.0,
+    )
+    defaults = AgentDefaults(
+        image=config.agent_image,
+        task_queue_url=config.task_queue_url,
+        image_pull_policy=config.agent_image_pull_policy,
+        api_keys_secret=config.agent_api_keys_secret,
+    )
+    options = AgentControllerOptions(defaults, config.namespaces, config.workers)
+    setup_agent_controller(manager, options, budget=BudgetReader(redis))
+    log.info(
+        "starting",
+        extra={
+            "api_server": client.host,
+            "namespaces": list(config.namespaces) or "all",
+            "task_queue": redacted(queue_url),
+            "agent_image": config.agent_image,
+            "leader_election": f"{config.leader_election_namespace}/{config.leader_election_id}"
+            if config.leader_elect
+            else "off",
+            "identity": manager.identity,
+        },
+    )
+    try:
+        await manager.run(handle_signals=True)
+    except LeadershipLost as exc:
+        log.error("leadership lost; exiting", extra={"error": str(exc)})
+        return 1
+    except CacheSyncTimeout as exc:
+        log.error("caches did not sync; exiting", extra={"error": str(exc)})
+        return 1
+    finally:
+        await redis.aclose()
+        await client.close()
+    log.info("stopped")
+    return 0

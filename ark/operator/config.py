@@ -1,0 +1,151 @@
+"""The operator's configuration: command-line flags, each with an environment variable fallback.
+
+Flags (environment fallback in brackets, then the default):
+
+* ``--kubeconfig PATH`` [``KUBECONFIG``]: in-cluster config inside a pod, else ``~/.kube/config``
+* ``--namespace NS``, repeatable [``WATCH_NAMESPACES=a,b``]: every namespace
+* ``--task-queue-url URL`` [``TASK_QUEUE_URL``]: ``redis.ark-system.svc.cluster.local:6379``
+* ``--agent-image IMAGE`` [``AGENT_IMAGE``]: ``ghcr.io/arkonis-dev/ark:<version>``
+* ``--agent-image-pull-policy P`` [``AGENT_IMAGE_PULL_POLICY``]: unset (the cluster's default)
+* ``--agent-api-keys-secret NAME`` [``AGENT_API_KEYS_SECRET``]: unset; an optional ``envFrom``
+  Secret added to every agent (the original chart's ``apiKeys.existingSecret``)
+* ``--leader-elect`` / ``--no-leader-elect`` [``LEADER_ELECT``]: on
+* ``--leader-election-id ID`` [``LEADER_ELECTION_ID``]: ``ark-operator`` (the Lease name)
+* ``--leader-election-namespace NS`` [``LEADER_ELECTION_NAMESPACE``]: ``POD_NAMESPACE``, else the
+  pod's service-account namespace, else ``ark-system``
+* ``--metrics-addr HOST:PORT`` [``METRICS_ADDR``]: ``:8081``, serving ``/healthz`` ``/readyz`` ``/metrics``
+* ``--workers N`` [``WORKERS``]: 8 concurrent reconciles
+* ``--log-level LEVEL`` [``LOG_LEVEL``]: ``info``
+
+The default agent image is the operator's own image at the same version: the one distribution
+ships both ``ark-operator`` and ``ark-runtime``, so operator and agents always speak the same
+queue protocol (the Go operator's ``ghcr.io/arkonis-dev/ark-runtime`` speaks another one).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from ark import __version__
+
+DEFAULT_AGENT_IMAGE = f"ghcr.io/arkonis-dev/ark:{__version__}"
+DEFAULT_TASK_QUEUE_URL = "redis.ark-system.svc.cluster.local:6379"
+DEFAULT_NAMESPACE = "ark-system"
+SERVICE_ACCOUNT_NAMESPACE = Path("/var/run/secrets/kubernetes.io/serviceaccount/namespace")
+PULL_POLICIES = ("Always", "IfNotPresent", "Never")
+LOG_LEVELS = ("debug", "info", "warning", "error")
+
+
+class ConfigError(ValueError):
+    """A flag or environment variable has an invalid value; the message names it."""
+
+
+@dataclass(frozen=True)
+class OperatorConfig:
+    """Everything ``ark-operator`` needs to start."""
+
+    kubeconfig: str | None
+    namespaces: tuple[str, ...]
+    task_queue_url: str
+    agent_image: str
+    agent_image_pull_policy: str | None
+    agent_api_keys_secret: str | None
+    leader_elect: bool
+    leader_election_id: str
+    leader_election_namespace: str
+    metrics_host: str
+    metrics_port: int
+    workers: int
+    log_level: str
+
+
+def _bool(value: str, name: str) -> bool:
+    lowered = value.strip().lower()
+    if lowered in ("1", "true", "yes", "on"):
+        return True
+    if lowered in ("0", "false", "no", "off"):
+        return False
+    raise ConfigError(f"{name} must be true or false, got {value!r}")
+
+
+def parse_address(value: str, name: str = "--metrics-addr") -> tuple[str, int]:
+    """``HOST:PORT`` or ``:PORT`` (all interfaces) -> (host, port)."""
+    host, sep, port = value.rpartition(":")
+    if not sep or not port.isdigit() or not 0 <= int(port) < 65536:
+        raise ConfigError(f"{name} must be HOST:PORT or :PORT, got {value!r}")
+    return host.strip("[]") or "0.0.0.0", int(port)
+
+
+def _default_lease_namespace(env: Mapping[str, str]) -> str:
+    if env.get("POD_NAMESPACE"):
+        return env["POD_NAMESPACE"]
+    try:
+        return SERVICE_ACCOUNT_NAMESPACE.read_text().strip() or DEFAULT_NAMESPACE
+    except OSError:
+        return DEFAULT_NAMESPACE
+
+
+def _parser(env: Mapping[str, str]) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="ark-operator", description="Runs ArkAgents (arkonis.dev/v1alpha1) as Deployments of agent pods."
+    )
+    parser.add_argument("--kubeconfig", default=env.get("KUBECONFIG") or None, help="kubeconfig file")
+    parser.add_argument(
+        "--namespace",
+        action="append",
+        dest="namespaces",
+        metavar="NS",
+        help="namespace to watch (repeatable; default: all, or WATCH_NAMESPACES=a,b)",
+    )
+    parser.add_argument("--task-queue-url", default=env.get("TASK_QUEUE_URL") or DEFAULT_TASK_QUEUE_URL)
+    parser.add_argument("--agent-image", default=env.get("AGENT_IMAGE") or DEFAULT_AGENT_IMAGE)
+    parser.add_argument(
+        "--agent-image-pull-policy",
+        default=env.get("AGENT_IMAGE_PULL_POLICY") or None,
+        choices=PULL_POLICIES,
+    )
+    parser.add_argument("--agent-api-keys-secret", default=env.get("AGENT_API_KEYS_SECRET") or None)
+    parser.add_argument(
+        "--leader-elect",
+        action=argparse.BooleanOptionalAction,
+        default=_bool(env.get("LEADER_ELECT", "true"), "LEADER_ELECT"),
+    )
+    parser.add_argument("--leader-election-id", default=env.get("LEADER_ELECTION_ID") or "ark-operator")
+    parser.add_argument(
+        "--leader-election-namespace",
+        default=env.get("LEADER_ELECTION_NAMESPACE") or _default_lease_namespace(env),
+    )
+    parser.add_argument("--metrics-addr", default=env.get("METRICS_ADDR") or ":8081")
+    # A string default goes through `type` too, so a bad WORKERS is reported like a bad flag.
+    parser.add_argument("--workers", type=int, default=env.get("WORKERS") or "8")
+    parser.add_argument("--log-level", default=(env.get("LOG_LEVEL") or "info").lower(), choices=LOG_LEVELS)
+    return parser
+
+
+def parse_config(argv: Sequence[str], env: Mapping[str, str] | None = None) -> OperatorConfig:
+    """Parse flags (falling back to ``env``); raises :class:`ConfigError` for invalid values."""
+    env = os.environ if env is None else env
+    args = _parser(env).parse_args(list(argv))
+    namespaces = args.namespaces or [n for n in env.get("WATCH_NAMESPACES", "").split(",") if n.strip()]
+    if args.workers < 1:
+        raise ConfigError(f"--workers must be at least 1, got {args.workers}")
+    host, port = parse_address(args.metrics_addr)
+    return OperatorConfig(
+        kubeconfig=args.kubeconfig,
+        namespaces=tuple(dict.fromkeys(n.strip() for n in namespaces)),
+        task_queue_url=args.task_queue_url,
+        agent_image=args.agent_image,
+        agent_image_pull_policy=args.agent_image_pull_policy,
+        agent_api_keys_secret=args.agent_api_keys_secret,
+        leader_elect=args.leader_elect,
+        leader_election_id=args.leader_election_id,
+        leader_election_namespace=args.leader_election_namespace,
+        metrics_host=host,
+        metrics_port=port,
+        workers=args.workers,
+        log_level=args.log_level,
+    )
