@@ -188,7 +188,10 @@ async def test_settings_and_memory_are_merged_when_they_appear(
     async def merged() -> dict[str, dict[str, object]] | None:
         deployment = await get_deployment(kube, namespace, "merged")
         env = env_of(deployment) if deployment else {}
-        return env if "AGENT_TEMPERATURE" in env and "AGENT_MEMORY_BACKEND" in env else None
+        # ArkSettings alone already sets AGENT_MEMORY_BACKEND (its default, in-context);
+        # the ArkMemory, which wins, is merged once its own watch event arrives.
+        memory = env.get("AGENT_MEMORY_BACKEND", {}).get("value")
+        return env if "AGENT_TEMPERATURE" in env and memory == "redis" else None
 
     env = await wait_for(merged, timeout=30, message="settings and memory in the env")
     assert env["AGENT_TEMPERATURE"]["value"] == "0.2"
