@@ -9,7 +9,8 @@ between the documents of one input set.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from ark.api.agent import ArkAgent
 from ark.api.event import ArkEvent
@@ -34,26 +35,24 @@ from ark.api.validation.team import check_team
 __all__ = ["ForeignObject", "Report", "validate_object", "validate_objects"]
 
 
+_CHECKS: dict[type[ArkObject], Callable[[Report, Any], None]] = {
+    ArkAgent: check_agent,
+    ArkTeam: check_team,
+    ArkRun: check_run,
+    ArkEvent: check_event,
+    ArkNotify: check_notify,
+    ArkService: check_service,
+    ArkSettings: check_settings,
+    ArkMemory: check_memory,
+    ArkRegistry: check_registry,
+}
+
+
 def _check(report: Report, obj: ArkObject) -> None:
     check_metadata(report, obj)
-    if isinstance(obj, ArkAgent):
-        check_agent(report, obj)
-    elif isinstance(obj, ArkTeam):
-        check_team(report, obj)
-    elif isinstance(obj, ArkRun):
-        check_run(report, obj)
-    elif isinstance(obj, ArkEvent):
-        check_event(report, obj)
-    elif isinstance(obj, ArkNotify):
-        check_notify(report, obj)
-    elif isinstance(obj, ArkService):
-        check_service(report, obj)
-    elif isinstance(obj, ArkSettings):
-        check_settings(report, obj)
-    elif isinstance(obj, ArkMemory):
-        check_memory(report, obj)
-    elif isinstance(obj, ArkRegistry):
-        check_registry(report, obj)
+    kind_check = _CHECKS.get(type(obj))
+    if kind_check is not None:
+        kind_check(report, obj)
 
 
 def validate_object(obj: ArkObject) -> list[Issue]:
