@@ -36,10 +36,8 @@ cluster-up: venv system-deps control-plane ## start a local control plane + Redi
 cluster-down: ## stop exactly what cluster-up started and remove its data
 	@[ ! -x $(PY) ] || $(PY) hack/localcluster.py down --state $(STATE)
 
-demo: cluster-up ## bring up the local cluster and Redis and show how to use them
-	@echo; echo "The local cluster is up. Try:"; \
-	 echo "  export KUBECONFIG=$$PWD/$(STATE)/kubeconfig PATH=$$PWD/$(BIN):\$$PATH"; \
-	 echo "  kubectl get nodes,namespaces"
+demo: venv ## run the flagship team (pipeline with schema, if, loop, validate) locally with the mock model
+	$(BIN)/ark run manifests/samples/team-pipeline.yaml --provider mock --watch --input dish="tomato soup"
 
 test: venv system-deps control-plane ## everything: unit + integration + e2e against real servers
 	$(PYTEST) tests/unit tests/integration tests/e2e

@@ -18,7 +18,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, fields
 from typing import Literal, get_args
 
-TaskKind = Literal["step", "delegate", "route", "probe"]
+TaskKind = Literal["step", "delegate", "route", "probe", "judge"]
+"""``judge``: the second call of a step's ``validate.semantic`` check; its answer starts with pass or fail."""
 ResultStatus = Literal["ok", "error"]
 
 TASKS_GROUP = "workers"

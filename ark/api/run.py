@@ -59,6 +59,10 @@ class StepStatus(ArkModel):
     """Attempt number of the current try (retries after validation failures)."""
     iterations: int | None = Field(default=None, ge=0)
     """Completed loop iterations."""
+    schema_retries: int | None = Field(default=None, ge=0)
+    """Retries after an outputSchema violation in the current iteration (at most 1)."""
+    validation_retries: int | None = Field(default=None, ge=0)
+    """Retries after a failed ``validate`` check in the current iteration (at most maxRetries)."""
     output: str | None = None
     """Raw output text."""
     output_json: str | None = Field(

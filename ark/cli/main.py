@@ -14,6 +14,7 @@ from ark import __version__
 
 SUBCOMMANDS: tuple[str, ...] = (
     "validate",
+    "run",
 )
 
 

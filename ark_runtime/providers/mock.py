@@ -1,6 +1,8 @@
 """The mock model: deterministic, no network, no key.
 
 - A probe task (``kind="probe"``) is answered ``HEALTHY``: a mock model is always well.
+- A judge task (``kind="judge"``, a step's ``validate.semantic`` check) is answered ``pass``: the
+  mock approves every output it is asked to judge.
 - When a ``delegate`` tool is offered and nothing has been delegated yet, the first answer calls
   ``delegate`` once per role the tool allows (in the order given), so dynamic teams exercise
   delegation; the next answer uses the tool results.
@@ -41,6 +43,8 @@ class MockProvider:
         prompt = _task_prompt(request.messages)
         if request.kind == "probe":
             return _response("HEALTHY", prompt)
+        if request.kind == "judge":
+            return _response("pass: the mock judge approves every output", prompt)
         delegate = next((t for t in request.tools if t.name == "delegate"), None)
         results = [r for m in request.messages if isinstance(m, ToolResultsTurn) for r in m.results]
         if delegate is not None and not _has_tool_calls(request.messages):

@@ -6,11 +6,8 @@ import os
 from collections.abc import Mapping
 
 from ark_runtime.config import ConfigError, ProviderName
-from ark_runtime.providers import anthropic, openai
-from ark_runtime.providers.anthropic import AnthropicProvider
 from ark_runtime.providers.base import Provider
 from ark_runtime.providers.mock import MockProvider
-from ark_runtime.providers.openai import OpenAIProvider
 
 _NAMES: tuple[ProviderName, ...] = ("anthropic", "openai", "mock")
 
@@ -39,17 +36,24 @@ def select_provider(
     name = provider_name_for(model, explicit)
     if name == "mock":
         return MockProvider()
+    # The HTTP providers bring httpx; import them only when one is wanted.
     if name == "anthropic":
+        from ark_runtime.providers import anthropic
+
         key = env.get("ANTHROPIC_API_KEY", "").strip()
         if not key:
             raise ConfigError(
                 f"model {model!r} uses the anthropic provider, which needs ANTHROPIC_API_KEY; it is not set"
             )
-        return AnthropicProvider(model, key, env.get("ANTHROPIC_BASE_URL") or anthropic.DEFAULT_BASE_URL)
+        return anthropic.AnthropicProvider(
+            model, key, env.get("ANTHROPIC_BASE_URL") or anthropic.DEFAULT_BASE_URL
+        )
+    from ark_runtime.providers import openai
+
     key = env.get("OPENAI_API_KEY", "").strip()
     if not key:
         raise ConfigError(
             f"model {model!r} uses the openai provider, which needs OPENAI_API_KEY; it is not set "
             "(for Ollama, vLLM or llama.cpp set OPENAI_BASE_URL and any non-empty OPENAI_API_KEY)"
         )
-    return OpenAIProvider(model, key, env.get("OPENAI_BASE_URL") or openai.DEFAULT_BASE_URL)
+    return openai.OpenAIProvider(model, key, env.get("OPENAI_BASE_URL") or openai.DEFAULT_BASE_URL)

@@ -138,6 +138,13 @@ async def test_mock_delegates_once_per_role_then_answers_from_the_results() -> N
     assert "draft" in second.text
 
 
+async def test_mock_judge_passes() -> None:
+    response = await MockProvider().complete(
+        ChatRequest(system="", messages=[UserTurn("Is this good? Answer pass or fail.")], kind="judge")
+    )
+    assert response.text.split(":")[0] == "pass"
+
+
 async def test_mock_probe_is_healthy() -> None:
     response = await MockProvider().complete(ChatRequest(system="", messages=[UserTurn("ok?")], kind="probe"))
     assert "HEALTHY" in response.text

@@ -1,0 +1,215 @@
+"""``ark run``'s in-process agents: a provider, tools and the runtime's tool-use loop per agent.
+
+Providers come from ``ark_runtime.providers`` (``--provider`` or by model name, keys from the
+environment). Tool servers and inline HTTP tools are connected unless ``--no-mcp``; with the mock
+provider they are not (the mock only ever calls ``delegate``). Imports of the runtime happen
+here, not at module load, so ``ark run --dry-run`` and ``--help`` stay fast.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from ark.cli.run_setup import AgentSetup, LocalTeam, SetupError
+from ark_runtime.protocol import Result, Task
+
+if TYPE_CHECKING:
+    from ark_runtime.providers.base import Provider
+    from ark_runtime.tools.base import Tool, ToolSource
+
+DelegateFn = Callable[[str, str, Task], Awaitable[str]]
+Worker = Callable[[Task], Awaitable[Result]]
+CONSUMER = "ark-run"
+
+
+@dataclass
+class Workers:
+    """The workers of every agent, and what must be closed when the run ends."""
+
+    workers: dict[str, Worker] = field(default_factory=dict)
+    providers: dict[str, str] = field(default_factory=dict)
+    """Agent key -> provider name, for the plan and the watch view."""
+    _closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+    _background: list[asyncio.Task[None]] = field(default_factory=list)
+
+    async def aclose(self) -> None:
+        """Stop tool-server connections and close providers and HTTP clients."""
+        for task in self._background:
+            task.cancel()
+        await asyncio.gather(*self._background, return_exceptions=True)
+        for close in self._closers:
+            try:
+                await close()
+            except Exception:  # closing must not hide the run's outcome
+                continue
+
+
+def provider_names(team: LocalTeam, explicit: str | None) -> dict[str, str]:
+    """Agent key -> provider name (``--provider``, else by model name), for every agent of ``team``."""
+    from ark_runtime.config import ConfigError
+    from ark_runtime.providers.select import provider_name_for
+
+    names: dict[str, str] = {}
+    for setup in _all_agents(team).values():
+        try:
+            names[setup.key] = provider_name_for(setup.model, explicit)
+        except ConfigError as exc:
+            raise SetupError([str(exc)]) from None
+    return names
+
+
+def _all_agents(team: LocalTeam) -> dict[str, AgentSetup]:
+    agents = dict(team.agents)
+    for nested in team.teams.values():
+        agents.update(_all_agents(nested))
+    return agents
+
+
+def build_workers(
+    team: LocalTeam,
+    *,
+    explicit: str | None,
+    env: Mapping[str, str],
+    no_tools: bool,
+    delegate: DelegateFn,
+    max_depth: int,
+    secrets: Mapping[tuple[str, str], Mapping[str, str]],
+    warn: Callable[[str], None],
+) -> Workers:
+    """One worker per agent of ``team`` (and of the teams it contains)."""
+    from ark_runtime.config import ConfigError
+
+    out = Workers()
+    mock: Provider | None = None
+    http_client: Any = None
+    for setup in _all_agents(team).values():
+        name = _provider_name(setup, explicit)
+        provider: Provider
+        if name == "mock":
+            if mock is None:
+                from ark_runtime.providers.mock import MockProvider
+
+                mock = MockProvider()
+            provider = mock
+        else:
+            from ark_runtime.providers.select import select_provider
+
+            try:
+                provider = select_provider(setup.model, explicit, env)
+            except ConfigError as exc:
+                raise SetupError([f"{setup.source}: {exc}"]) from None
+            out._closers.append(provider.aclose)
+        out.providers[setup.key] = name
+        builtins: list[Tool] = []
+        if setup.can_delegate:
+            from ark_runtime.tools.delegate import DelegateTool
+
+            builtins.append(DelegateTool(delegate, setup.can_delegate, max_depth))
+        inline: list[Tool] = []
+        sources: list[ToolSource] = []
+        if name != "mock" and not no_tools:
+            if setup.tools and http_client is None:
+                import httpx
+
+                http_client = httpx.AsyncClient()
+                out._closers.append(http_client.aclose)
+            inline = _inline_tools(setup, http_client)
+            sources = _tool_servers(setup, secrets, warn, out)
+        out.workers[setup.key] = _worker(setup, provider, builtins, inline, sources)
+    return out
+
+
+def _provider_name(setup: AgentSetup, explicit: str | None) -> str:
+    from ark_runtime.providers.select import provider_name_for
+
+    return provider_name_for(setup.model, explicit)
+
+
+def _worker(
+    setup: AgentSetup, provider: Provider, builtins: list[Tool], inline: list[Tool], sources: list[ToolSource]
+) -> Worker:
+    from ark_runtime.loop import build_system_prompt, run_task, task_deadline
+    from ark_runtime.tools.base import ToolSet
+
+    tools = ToolSet(builtins, inline, sources)
+    system_prompt = build_system_prompt(setup.system_prompt, tools)
+    judge_tools = ToolSet()
+
+    async def work(task: Task) -> Result:
+        # A judge answers about an output; it gets no tools (no delegating, no side effects).
+        return await run_task(
+            task,
+            provider=provider,
+            tools=judge_tools if task.kind == "judge" else tools,
+            system_prompt=system_prompt,
+            max_tokens=setup.limits.max_tokens_per_call,
+            deadline=task_deadline(task, setup.limits.timeout_seconds),
+            consumer=CONSUMER,
+            temperature=setup.temperature,
+        )
+
+    return work
+
+
+def _inline_tools(setup: AgentSetup, client: Any) -> list[Tool]:
+    from ark_runtime.config import ConfigError, HttpToolConfig
+    from ark_runtime.tools.http_tool import HttpTool
+
+    tools: list[Tool] = []
+    for spec in setup.tools:
+        schema = json.loads(spec.input_schema) if spec.input_schema else {"type": "object"}
+        config = HttpToolConfig(
+            name=spec.name,
+            url=spec.url,
+            description=spec.description or "",
+            method=spec.method,
+            input_schema=schema,
+        )
+        try:
+            tools.append(HttpTool(config, client))
+        except ConfigError as exc:
+            raise SetupError([f"{setup.source}: tool {spec.name}: {exc}"]) from None
+    return tools
+
+
+def _tool_servers(
+    setup: AgentSetup,
+    secrets: Mapping[tuple[str, str], Mapping[str, str]],
+    warn: Callable[[str], None],
+    out: Workers,
+) -> list[ToolSource]:
+    if not setup.mcp_servers:
+        return []
+    from ark_runtime.config import McpServerConfig
+    from ark_runtime.tools.servers import ServerConnection
+
+    sources: list[ToolSource] = []
+    for server in setup.mcp_servers:
+        headers: dict[str, str] = {}
+        for header in server.headers or ():
+            if header.value is not None:
+                headers[header.name] = header.value
+                continue
+            ref = header.value_from
+            selector = (ref.secret_key_ref or ref.config_map_key_ref) if ref is not None else None
+            kind = "Secret" if ref is not None and ref.secret_key_ref is not None else "ConfigMap"
+            value = secrets.get((kind, selector.name), {}).get(selector.key) if selector is not None else None
+            if value is None:
+                where = f"{kind} {selector.name} key {selector.key}" if selector is not None else "its source"
+                warn(
+                    f"{setup.source}: MCP server {server.name}: header {header.name} reads {where}, "
+                    "which is not among the given files; sent without it"
+                )
+                continue
+            headers[header.name] = value
+        config = McpServerConfig(
+            name=server.name, url=server.url, transport=server.transport, guidance=server.guidance or ""
+        )
+        connection = ServerConnection(config, headers)
+        out._background.append(asyncio.create_task(connection.run(), name=f"tool-server-{server.name}"))
+        sources.append(connection)
+    return sources
