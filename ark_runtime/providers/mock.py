@@ -48,8 +48,10 @@ class MockProvider:
         delegate = next((t for t in request.tools if t.name == "delegate"), None)
         results = [r for m in request.messages if isinstance(m, ToolResultsTurn) for r in m.results]
         if delegate is not None and not _has_tool_calls(request.messages):
+            # delegate() refuses an empty task, and a run started without input has an empty prompt.
+            task = prompt.strip() or f'the task of step "{request.step}"'
             calls = tuple(
-                ToolCall(id=f"mock_delegate_{i}", name="delegate", arguments={"role": role, "task": prompt})
+                ToolCall(id=f"mock_delegate_{i}", name="delegate", arguments={"role": role, "task": task})
                 for i, role in enumerate(_delegate_roles(delegate))
             )
             if calls:

@@ -287,3 +287,13 @@ def test_openai_response_parsing() -> None:
 def test_openai_malformed_responses(body: dict[str, object]) -> None:
     with pytest.raises(ProviderError, match="malformed"):
         openai_response(body)
+
+
+async def test_mock_delegates_a_non_empty_task_when_the_run_had_no_input() -> None:
+    delegate = ToolSpec("delegate", "d", {"type": "object", "properties": {"role": {"enum": ["billing"]}}})
+    response = await MockProvider().complete(
+        ChatRequest(system="", messages=[UserTurn("")], tools=[delegate], step="triage")
+    )
+    assert [c.arguments for c in response.tool_calls] == [
+        {"role": "billing", "task": 'the task of step "triage"'}
+    ]
