@@ -3,6 +3,7 @@
 One concept per module, each with its interface in its docstring:
 
 =================  ==========================================================
+``lazy_import``    loads kubernetes_asyncio without its ~860 generated modules
 ``clock``          real and fake clocks (tests drive time by hand)
 ``ratelimit``      per-item exponential, token bucket, max-of; jittered backoff
 ``workqueue``      dirty/processing-set queue with delayed and rate-limited adds
@@ -21,6 +22,11 @@ One concept per module, each with its interface in its docstring:
 
 Objects are plain dicts as the API server sends them, never generated models.
 """
+
+from ark.kube import lazy_import
+
+# Before anything imports kubernetes_asyncio: we use its transport, not its generated models.
+lazy_import.install()
 
 from ark.kube.client import (
     AlreadyExists,
