@@ -10,10 +10,8 @@ from __future__ import annotations
 
 import base64
 import binascii
-import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 from typing import Any
 
 from ark.api.agent import ArkAgent
@@ -24,11 +22,11 @@ from ark.api.run import ArkRun
 from ark.api.settings import ArkSettings
 from ark.api.shared import AgentFields, HttpTool, McpServer
 from ark.api.team import ArkTeam, ArkTeamSpec
+from ark.cli.sources import read_sources
 from ark.flow.inputs import resolve_inputs
 from ark.flow.plan import AgentLimits, Capability, PlanError, RunPlan, build_plan, inline_agent_name
 from ark.flow.routing import ROUTER_SYSTEM_PROMPT
 
-YAML_SUFFIXES = (".yaml", ".yml", ".json")
 TAKING_PART = ("ArkTeam", "ArkAgent", "ArkRegistry", "ArkSettings", "ArkRun")
 NOT_USED = {
     "ArkEvent": "events fire runs in a cluster",
@@ -88,29 +86,16 @@ class LocalRun:
 
 def read_paths(paths: Sequence[str]) -> list[tuple[str, str]]:
     """``(label, text)`` of every file given; directories are walked for YAML/JSON, ``-`` is stdin."""
-    texts: list[tuple[str, str]] = []
-    problems: list[str] = []
-    for raw in paths:
-        if raw == "-":
-            texts.append(("<stdin>", sys.stdin.read()))
-            continue
-        path = Path(raw)
-        if not path.exists():
-            problems.append(f"{raw}: no such file or directory")
-            continue
-        files = (
-            sorted(p for p in path.rglob("*") if p.suffix in YAML_SUFFIXES and p.is_file())
-            if path.is_dir()
-            else [path]
+    texts, unreadable = read_sources(paths)
+    if unreadable:
+        raise SetupError(
+            [
+                f"{u.path}: no such file or directory"
+                if u.missing
+                else f"{u.path}: cannot read the file: {u.reason}"
+                for u in unreadable
+            ]
         )
-        for file in files:
-            try:
-                texts.append((str(file), file.read_text(encoding="utf-8")))
-            except (OSError, UnicodeDecodeError) as exc:
-                reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-                problems.append(f"{file}: cannot read the file: {reason}")
-    if problems:
-        raise SetupError(problems)
     if not texts:
         raise SetupError([f"no YAML files in {', '.join(paths)}"])
     return texts

@@ -11,12 +11,10 @@ import argparse
 import json
 import sys
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, TextIO
 
 from ark.api.loading import InputSet, load_texts
-
-YAML_SUFFIXES = (".yaml", ".yml", ".json")
+from ark.cli.sources import read_sources
 
 
 @dataclass(frozen=True)
@@ -61,26 +59,10 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def _collect(paths: list[str]) -> tuple[list[tuple[str, str]], list[Line]]:
-    texts: list[tuple[str, str]] = []
-    problems: list[Line] = []
-    for raw in paths:
-        if raw == "-":
-            texts.append(("<stdin>", sys.stdin.read()))
-            continue
-        path = Path(raw)
-        files = (
-            sorted(p for p in path.rglob("*") if p.suffix in YAML_SUFFIXES and p.is_file())
-            if path.is_dir()
-            else [path]
-        )
-        for file in files:
-            try:
-                texts.append((str(file), file.read_text(encoding="utf-8")))
-            except (OSError, UnicodeDecodeError) as exc:
-                reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-                problems.append(
-                    Line(str(file), 0, "", "", "", "error", f"cannot read the file: {reason}", "")
-                )
+    texts, unreadable = read_sources(paths)
+    problems = [
+        Line(u.path, 0, "", "", "", "error", f"cannot read the file: {u.reason}", "") for u in unreadable
+    ]
     return texts, problems
 
 
