@@ -234,3 +234,63 @@ def test_timeout_fails_a_slow_run_with_timed_out(tmp_path: Path) -> None:
     assert result["message"] == "the run timed out after 1 s (spec.timeoutSeconds)"
     assert result["steps"][0]["message"] == "cancelled: the run timed out"
     assert result["durationSeconds"] < 5
+
+
+CLAUDE_TEAM = """
+apiVersion: arkonis.dev/v1alpha1
+kind: ArkTeam
+metadata: {name: haiku}
+spec:
+  roles:
+    - {name: poet, model: claude-haiku-4-5, systemPrompt: You write haiku.}
+  pipeline:
+    - role: poet
+      inputs: {topic: autumn}
+"""
+
+
+def anthropic_message(text: str) -> str:
+    """A final Messages API answer, as Anthropic sends it."""
+    return json.dumps(
+        {
+            "id": "msg_1",
+            "type": "message",
+            "role": "assistant",
+            "model": "claude-haiku-4-5",
+            "content": [{"type": "text", "text": text}],
+            "stop_reason": "end_turn",
+            "usage": {"input_tokens": 12, "output_tokens": 7},
+        }
+    )
+
+
+def test_provider_auto_speaks_anthropic_to_claude_models_with_the_key_from_env(tmp_path: Path) -> None:
+    bodies: list[dict[str, Any]] = []
+
+    def messages(body: dict[str, Any]) -> str:
+        bodies.append(body)
+        return anthropic_message("leaves fall, quietly")
+
+    team = write(tmp_path, "claude.yaml", CLAUDE_TEAM)
+    with loopback(routes={"/v1/messages": messages}) as server:
+        env = {"ANTHROPIC_API_KEY": "sk-test", "ANTHROPIC_BASE_URL": server.url}
+        done = ark("run", str(team), "--provider", "auto", "-o", "json", env=env)
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    assert (result["phase"], result["output"], result["tokens"]["total"]) == (
+        "Succeeded",
+        "leaves fall, quietly",
+        19,
+    )
+    assert result["steps"][0]["provider"] == "anthropic"
+    assert [b["model"] for b in bodies] == ["claude-haiku-4-5"]
+    assert bodies[0]["messages"][0]["content"] == [{"type": "text", "text": "topic: autumn\n"}]
+    assert bodies[0]["system"].startswith("You write haiku.")
+    assert "sk-test" not in done.stdout + done.stderr
+
+
+def test_a_missing_provider_key_is_named_before_anything_runs(tmp_path: Path) -> None:
+    team = write(tmp_path, "claude.yaml", CLAUDE_TEAM)
+    done = ark("run", str(team), "--provider", "anthropic")
+    assert done.returncode != 0
+    assert "ANTHROPIC_API_KEY" in done.stderr
