@@ -12,6 +12,7 @@ import signal
 import sys
 from collections.abc import Mapping
 
+from ark_runtime import __version__
 from ark_runtime.agent import Agent
 from ark_runtime.config import AgentConfig, ConfigError
 from ark_runtime.logs import configure_logging, secret_values
@@ -47,8 +48,33 @@ async def run_agent(env: Mapping[str, str]) -> int:
     return 0
 
 
-def main() -> None:
+USAGE = """usage: ark-runtime [-h] [--version]
+
+The program in every ark agent pod. It takes no arguments: it is configured by environment
+variables (set by the operator), pulls tasks from Redis Streams and answers them with the model.
+
+Required: AGENT_MODEL, AGENT_SYSTEM_PROMPT, TASK_QUEUE_URL (host:port or redis://...).
+Common:   AGENT_PROVIDER (anthropic|openai|mock; default from the model name), ANTHROPIC_API_KEY,
+          OPENAI_API_KEY, OPENAI_BASE_URL, AGENT_NAMESPACE, AGENT_NAME, POD_NAME,
+          AGENT_MAX_TOKENS, AGENT_TIMEOUT_SECONDS, AGENT_MAX_CONCURRENT_TASKS, AGENT_MAX_RETRIES,
+          AGENT_DAILY_TOKEN_LIMIT, AGENT_MCP_SERVERS, AGENT_WEBHOOK_TOOLS, AGENT_VALIDATOR_PROMPT,
+          AGENT_HEALTH_PORT (default 8080: /healthz, /readyz).
+The full contract is in ark_runtime/config.py.
+"""
+
+
+def main(argv: list[str] | None = None) -> None:
     """Console-script entry point."""
+    args = sys.argv[1:] if argv is None else argv
+    if args in (["-h"], ["--help"]):
+        print(USAGE, end="")
+        sys.exit(0)
+    if args == ["--version"]:
+        print(f"ark-runtime {__version__}")
+        sys.exit(0)
+    if args:
+        print(USAGE, end="", file=sys.stderr)
+        sys.exit(2)
     sys.exit(asyncio.run(run_agent(os.environ)))
 
 
