@@ -31,6 +31,7 @@ from ark.controllers.resources import ARK_AGENTS
 from ark.kube.client import KubeClient
 from ark.kube.resources import DEPLOYMENTS, NAMESPACES
 from tests.e2e.operator.support import OperatorProcess
+from tests.support.wait import wait_for
 
 REPO = Path(__file__).resolve().parents[2]
 KUBECTL = str(Path(sys.executable).parent / "kubectl")
@@ -46,14 +47,6 @@ def agent(name: str, namespace: str) -> dict[str, Any]:
         "metadata": {"name": name, "namespace": namespace},
         "spec": {"model": "mock", "replicas": 1, "systemPrompt": "You are a benchmark agent."},
     }
-
-
-async def wait(predicate: Any, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise TimeoutError(what)
-        await asyncio.sleep(0.05)
 
 
 async def start_watch(
@@ -162,8 +155,8 @@ async def measure(control_plane: ControlPlane, redis: RedisServer) -> None:
             "--log-level=warning",
         )
         try:
-            await wait(operator.ready, 60, "operator ready")
-            await wait(operator.leading, 60, "operator leading")
+            await wait_for(operator.ready, timeout=60, message="operator ready")
+            await wait_for(operator.leading, timeout=60, message="operator leading")
             print(f"bench: operator_rss_idle {operator.rss_mb():.1f} MB", flush=True)
 
             p50 = await apply_latency(client, "latency")
@@ -171,7 +164,7 @@ async def measure(control_plane: ControlPlane, redis: RedisServer) -> None:
 
             seconds = await bulk_reconcile(client, "bulk")
             print(f"bench: agents_1000_reconciled {seconds:.2f} s", flush=True)
-            await wait(lambda: queue_depth(operator) == 0, 120, "operator queue drained")
+            await wait_for(lambda: queue_depth(operator) == 0, timeout=120, message="operator queue drained")
             print(f"bench: operator_rss_1000_agents {operator.rss_mb():.1f} MB", flush=True)
         finally:
             operator.close()

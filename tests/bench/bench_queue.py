@@ -22,6 +22,7 @@ from localcluster import RedisServer
 from ark_runtime.protocol import Task, results_stream, tasks_stream
 from ark_runtime.queue.connection import connect
 from ark_runtime.queue.submit import ResultsReader, Submitter
+from tests.support.wait import wait_for
 
 RUNTIME = str(Path(sys.executable).parent / "ark-runtime")
 NAMESPACE = "bench"
@@ -51,12 +52,12 @@ def spawn(url: str, agent: str, pod: str, concurrency: int) -> subprocess.Popen[
 async def wait_readers(url: str, count: int, timeout: float = 60) -> None:
     """Wait until ``count`` runtimes are blocked in XREADGROUP (their reader connections)."""
     redis = connect(url)
-    deadline = time.monotonic() + timeout
+
+    async def reading() -> bool:
+        return sum(c.get("cmd") == "xreadgroup" for c in await redis.client_list()) >= count
+
     try:
-        while sum(c.get("cmd") == "xreadgroup" for c in await redis.client_list()) < count:
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"{count} runtimes did not start reading within {timeout:.0f}s")
-            await asyncio.sleep(0.05)
+        await wait_for(reading, timeout=timeout, message=f"{count} runtimes reading")
     finally:
         await redis.aclose()
 

@@ -336,23 +336,13 @@ class _Lexer:
         return self.error(f"bad character {_unicode_repr(self.peek())}")
 
     def lex_char(self) -> bool:
-        src = self.src
-        while True:
-            ch = src[self.pos] if self.pos < self.n else ""
-            self.pos += 1
-            if ch == "\\":
-                nxt = src[self.pos] if self.pos < self.n else ""
-                self.pos += 1
-                if nxt not in ("", "\n"):
-                    continue
-                return self.error("unterminated character constant")
-            if ch in ("", "\n"):
-                return self.error("unterminated character constant")
-            if ch == "'":
-                self.emit(Tok.CHAR_CONSTANT)
-                return True
+        return self._lex_escaped("'", Tok.CHAR_CONSTANT, "unterminated character constant")
 
     def lex_quote(self) -> bool:
+        return self._lex_escaped('"', Tok.STRING, "unterminated quoted string")
+
+    def _lex_escaped(self, close: str, typ: Tok, unterminated: str) -> bool:
+        """Scan to ``close``, skipping backslash escapes; a newline or the end is an error."""
         src = self.src
         while True:
             ch = src[self.pos] if self.pos < self.n else ""
@@ -362,11 +352,11 @@ class _Lexer:
                 self.pos += 1
                 if nxt not in ("", "\n"):
                     continue
-                return self.error("unterminated quoted string")
+                return self.error(unterminated)
             if ch in ("", "\n"):
-                return self.error("unterminated quoted string")
-            if ch == '"':
-                self.emit(Tok.STRING)
+                return self.error(unterminated)
+            if ch == close:
+                self.emit(typ)
                 return True
 
     def lex_raw_quote(self) -> bool:

@@ -22,6 +22,7 @@ from localcluster import free_port
 
 from ark.kube.client import KubeClient
 from tests.conftest import Kubectl
+from tests.support.process import LoggedProcess
 
 Obj = dict[str, Any]
 REPO = Path(__file__).resolve().parents[3]
@@ -98,12 +99,11 @@ def token_kubeconfig(admin_kubeconfig: Path, token: str, namespace: str, path: P
 # --------------------------------------------------------------------------- processes
 
 
-class OperatorProcess:
+class OperatorProcess(LoggedProcess):
     """``python -m ark.operator`` with a kubeconfig, watching one namespace (or all); logs to a file."""
 
     def __init__(self, kubeconfig: Path, namespace: str | None, redis_url: str, *extra: str) -> None:
         self.metrics_port = free_port()
-        self._log = tempfile.NamedTemporaryFile(prefix="ark-operator-", suffix=".log", delete=False)  # noqa: SIM115
         scope = [f"--namespace={namespace}", f"--leader-election-namespace={namespace}"] if namespace else []
         self.args = [
             sys.executable,
@@ -116,7 +116,7 @@ class OperatorProcess:
             *extra,
         ]
         env = {k: v for k, v in os.environ.items() if k != "KUBECONFIG"}
-        self.proc = subprocess.Popen(self.args, stdout=self._log, stderr=subprocess.STDOUT, env=env)
+        super().__init__(self.args, env, "ark-operator-")
 
     @property
     def url(self) -> str:
@@ -145,26 +145,9 @@ class OperatorProcess:
         status = Path(f"/proc/{self.proc.pid}/status").read_text()
         return int(status.split("VmRSS:")[1].split()[0]) / 1024
 
-    def log_text(self) -> str:
-        return Path(self._log.name).read_text()
-
-    def kill(self) -> None:
-        """SIGKILL: a crash, with no chance to release the lease or finish anything."""
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(self.proc.pid, signal.SIGKILL)
-        self.proc.wait(timeout=10)
-
     def terminate(self, timeout: float = 40) -> int:
-        """SIGTERM and the exit code."""
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-        return self.proc.wait(timeout=timeout)
-
-    def close(self) -> None:
-        if self.proc.poll() is None:
-            self.kill()
-        self._log.close()
-        Path(self._log.name).unlink(missing_ok=True)
+        """SIGTERM and the exit code (the operator gets longer to release its lease)."""
+        return super().terminate(timeout)
 
 
 # --------------------------------------------------------------------------- the kubelet's part

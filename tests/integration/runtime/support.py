@@ -6,10 +6,7 @@ import asyncio
 import contextlib
 import json
 import os
-import signal
-import subprocess
 import sys
-import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -23,6 +20,9 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
+
+from tests.support.process import LoggedProcess
+from tests.support.wait import wait_for_sync
 
 RUNTIME = str(Path(sys.executable).parent / "ark-runtime")
 
@@ -135,11 +135,13 @@ class ThreadedServer:
 
     def start(self) -> None:
         self._thread.start()
-        deadline = time.monotonic() + 10
-        while not self._server.started:
-            if time.monotonic() > deadline or not self._thread.is_alive():
-                raise RuntimeError(f"server on port {self.port} did not start")
-            time.sleep(0.01)
+
+        def up() -> bool:
+            if not self._thread.is_alive():
+                raise RuntimeError(f"server on port {self.port} died while starting")
+            return bool(self._server.started)
+
+        wait_for_sync(up, timeout=10, interval=0.01, message=f"the loopback server on port {self.port}")
 
     def stop(self) -> None:
         self._server.should_exit = True
@@ -206,14 +208,13 @@ def last_user_text(body: dict[str, Any]) -> str:
     return ""
 
 
-class RuntimeProcess:
+class RuntimeProcess(LoggedProcess):
     """A real ``ark-runtime`` process with its own environment; logs go to a temp file."""
 
     def __init__(self, env: dict[str, str]) -> None:
         self.env = {**os.environ, **env}
         self.health_port = int(self.env.setdefault("AGENT_HEALTH_PORT", str(free_port())))
-        self._log = tempfile.NamedTemporaryFile(prefix="ark-runtime-", suffix=".log", delete=False)  # noqa: SIM115
-        self.proc = subprocess.Popen([RUNTIME], env=self.env, stdout=self._log, stderr=subprocess.STDOUT)
+        super().__init__([RUNTIME], self.env, "ark-runtime-")
 
     @property
     def pid(self) -> int:
@@ -223,29 +224,8 @@ class RuntimeProcess:
         lines = Path(self._log.name).read_text().splitlines()
         return [json.loads(line) for line in lines if line.startswith("{")]
 
-    def log_text(self) -> str:
-        return Path(self._log.name).read_text()
-
     def started(self) -> bool:
         return any(e.get("msg") == "agent started" for e in self.logs())
-
-    def kill(self) -> None:
-        """SIGKILL: the crash of a pod."""
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(self.proc.pid, signal.SIGKILL)
-        self.proc.wait(timeout=10)
-
-    def terminate(self, timeout: float = 30) -> int:
-        """SIGTERM and wait for the exit code."""
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-        return self.proc.wait(timeout=timeout)
-
-    def close(self) -> None:
-        if self.proc.poll() is None:
-            self.kill()
-        self._log.close()
-        Path(self._log.name).unlink(missing_ok=True)
 
 
 @contextlib.contextmanager

@@ -6,10 +6,10 @@ import json
 import os
 import signal
 import subprocess
-import time
 from pathlib import Path
 from typing import Any
 
+from tests.support.wait import wait_for_sync
 from tests.unit.cli.support import (
     ARK,
     REPO,
@@ -210,10 +210,7 @@ def test_ctrl_c_cancels_cleanly_with_exit_130_and_the_partial_state(tmp_path: Pa
             env=env,
             cwd=REPO,
         )
-        deadline = time.monotonic() + 20
-        while not server.requests and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert server.requests, "the model was never called"
+        wait_for_sync(lambda: server.requests, timeout=20, message="the model to be called")
         process.send_signal(signal.SIGINT)
         out, err = process.communicate(timeout=20)
     assert process.returncode == 130
