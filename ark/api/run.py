@@ -8,12 +8,13 @@ from pydantic import Field
 
 from ark.api.base import ArkModel, CelRule, Time
 from ark.api.meta import AGE_COLUMN, ArkObject, Conditions, KindInfo, PrinterColumn
-from ark.api.shared import NameRef, TokenUsage
+from ark.api.shared import NameRef, ObjectName, TokenUsage
 from ark.api.team import ArkTeamSpec
 
 RunPhase = Literal["Pending", "Running", "Succeeded", "Failed"]
 StepPhase = Literal["Pending", "Running", "Succeeded", "Failed", "Skipped"]
-TriggerType = Literal["manual", "cron", "webhook", "team-output", "submit"]
+TriggerType = Literal["manual", "cron", "webhook", "team-output", "submit", "step", "retry"]
+"""``step``: the run is one step of another run (an ``arkTeam`` role); ``retry``: ``ark retry``."""
 
 
 class RunTrigger(ArkModel):
@@ -25,10 +26,29 @@ class RunTrigger(ArkModel):
     """Name of the triggering object (ArkEvent, upstream team, user)."""
 
 
-class ArkRunSpec(ArkModel):
-    """What to run; written once at trigger time and never changed."""
+class RetryOf(ArkModel):
+    """The earlier run a retry reuses step outputs from."""
 
-    crd_rules = (CelRule("self == oldSelf", "ArkRun spec is immutable", reason="FieldValueForbidden"),)
+    run: ObjectName
+    """Name of the earlier ArkRun (same namespace)."""
+    reuse: list[str] | None = None
+    """Steps whose recorded outputs are reused instead of running again."""
+
+
+class ArkRunSpec(ArkModel):
+    """What to run; immutable once the team snapshot (``teamSpec``) is in place.
+
+    A run created without ``teamSpec`` (by hand) gets it, with the resolved input and the team's
+    generation, from the operator once; from then on the spec never changes.
+    """
+
+    crd_rules = (
+        CelRule(
+            "self == oldSelf || !has(oldSelf.teamSpec)",
+            "ArkRun spec is immutable once teamSpec is set",
+            reason="FieldValueForbidden",
+        ),
+    )
 
     team_ref: NameRef
     """The ArkTeam that was triggered."""
@@ -40,6 +60,22 @@ class ArkRunSpec(ArkModel):
     """Snapshot of the team spec at trigger time; later team edits do not affect the run."""
     trigger: RunTrigger | None = None
     """What started the run."""
+    retry_of: RetryOf | None = None
+    """``ark retry``: the run whose succeeded steps are reused."""
+
+
+class OutputRef(ArkModel):
+    """Where an output too large for the status is kept: ConfigMaps ``<name>-0`` .. ``<name>-<parts-1>``.
+
+    The parts' ``part`` keys, concatenated, are the JSON object ``{"output": ..., "outputJSON": ...}``.
+    """
+
+    name: str
+    """Name prefix of the ConfigMaps (owned by the ArkRun)."""
+    parts: int = Field(ge=1)
+    """Number of ConfigMaps."""
+    size: int = Field(ge=0)
+    """Length of the full output in characters."""
 
 
 class StepStatus(ArkModel):
@@ -64,7 +100,13 @@ class StepStatus(ArkModel):
     validation_retries: int | None = Field(default=None, ge=0)
     """Retries after a failed ``validate`` check in the current iteration (at most maxRetries)."""
     output: str | None = None
-    """Raw output text."""
+    """Raw output text (a preview when ``outputRef`` is set)."""
+    output_ref: OutputRef | None = None
+    """Where the full output is kept when it is too large for the status."""
+    delegation_id: str | None = Field(
+        default=None, validation_alias="delegationID", serialization_alias="delegationID"
+    )
+    """Delegation hops: the id the delegating agent gave the call, so a repeated call finds the hop."""
     output_json: str | None = Field(
         default=None, validation_alias="outputJSON", serialization_alias="outputJSON"
     )
@@ -97,7 +139,9 @@ class ArkRunStatus(ArkModel):
     duration_seconds: float | None = Field(default=None, ge=0)
     """Wall-clock duration."""
     output: str | None = None
-    """Rendered team output once Succeeded."""
+    """Rendered team output once Succeeded (a preview when ``outputRef`` is set)."""
+    output_ref: OutputRef | None = None
+    """Where the full output is kept when it is too large for the status."""
     steps: list[StepStatus] | None = None
     """Per-step state."""
     total_token_usage: TokenUsage | None = None

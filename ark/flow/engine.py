@@ -177,7 +177,14 @@ class Engine:
         return out
 
     def delegate(
-        self, state: RunState, parent_task_id: str, role: str, prompt: str, now: float
+        self,
+        state: RunState,
+        parent_task_id: str,
+        role: str,
+        prompt: str,
+        now: float,
+        *,
+        delegation_id: str | None = None,
     ) -> tuple[str, list[Action]]:
         """Record a ``delegate(role, prompt)`` call of the task ``parent_task_id`` as a child step.
 
@@ -185,8 +192,24 @@ class Engine:
         :class:`DelegationRefused` for a role outside ``canDelegate``, a loop back along the
         delegation path, a path deeper than the depth bound (§18 #12), a spent token budget or
         a finished run.
+
+        ``delegation_id`` is the caller's id for the call: a call whose id is already recorded (an
+        agent that crashed and made the same call again) creates no second hop; it returns the
+        recorded hop's task id, with its :class:`DelegationReply` if the hop is done.
         """
         out: list[Action] = []
+        if delegation_id is not None:
+            known = next((s for s in state.steps.values() if s.delegation_id == delegation_id), None)
+            if known is not None:
+                if known.done:
+                    out.append(
+                        DelegationReply(
+                            known.task_id or "",
+                            known.output or "",
+                            known.message if known.phase == "Failed" else None,
+                        )
+                    )
+                return known.task_id or "", out
         if state.finished:
             raise DelegationRefused("the run has already finished")
         parent = self.step_for_task(state, parent_task_id)
@@ -213,7 +236,14 @@ class Engine:
         name = self._child_name(state, parent.name, role)
         role_plan = self.plan.roles[role]
         child = StepState(
-            name, role, role_plan.agent, kind="delegate", parent=parent.name, phase="Running", attempt=1
+            name,
+            role,
+            role_plan.agent,
+            kind="delegate",
+            parent=parent.name,
+            phase="Running",
+            attempt=1,
+            delegation_id=delegation_id,
         )
         child.task_id = task_id(state.run_uid, name, 1)
         child.start_time = child.submitted_at = now

@@ -59,6 +59,8 @@ class StepState:
     resolved_agent: str | None = None
     selected_capability: str | None = None
     routing_reason: str | None = None
+    delegation_id: str | None = None
+    """Delegation hops: the id the delegating agent gave the call; the same call again finds this hop."""
 
     @property
     def total_tokens(self) -> int:

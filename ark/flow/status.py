@@ -68,6 +68,7 @@ def step_status(step: StepState) -> StepStatus:
         "resolved_agent": step.resolved_agent,
         "selected_capability": step.selected_capability,
         "routing_reason": step.routing_reason,
+        "delegation_id": step.delegation_id,
     }
     if step.role != step.name:
         values["role"] = step.role
@@ -173,4 +174,5 @@ def _step_from_status(item: StepStatus, plan: RunPlan, run_uid: str) -> StepStat
         resolved_agent=item.resolved_agent,
         selected_capability=item.selected_capability,
         routing_reason=item.routing_reason,
+        delegation_id=item.delegation_id,
     )

@@ -187,7 +187,38 @@ async def test_run_spec_is_immutable(crds: list[str], kubectl: Kubectl, namespac
     )
 
     assert result.returncode != 0
-    assert "spec: Forbidden: ArkRun spec is immutable" in result.stderr
+    assert "spec: Forbidden: ArkRun spec is immutable once teamSpec is set" in result.stderr
+
+
+async def test_run_spec_takes_its_snapshot_once(crds: list[str], kubectl: Kubectl, namespace: str) -> None:
+    # A run written by hand (no teamSpec) may be completed once; then it is frozen.
+    manifest = """
+apiVersion: arkonis.dev/v1alpha1
+kind: ArkRun
+metadata: {name: by-hand}
+spec:
+  teamRef: {name: summarizer}
+  input: {text: hello}
+"""
+    kubectl("apply", "-n", namespace, "-f", "-", input=manifest)
+    snapshot = json.dumps(
+        {"spec": {"teamGeneration": 1, "teamSpec": {"entry": "a", "roles": [{"name": "a", "arkAgent": "x"}]}}}
+    )
+    kubectl("patch", "-n", namespace, "arkrun/by-hand", "--type=merge", "-p", snapshot)
+
+    again = kubectl(
+        "patch",
+        "-n",
+        namespace,
+        "arkrun/by-hand",
+        "--type=merge",
+        "-p",
+        '{"spec": {"teamGeneration": 2}}',
+        check=False,
+    )
+
+    assert again.returncode != 0
+    assert "ArkRun spec is immutable once teamSpec is set" in again.stderr
 
 
 NOTIFY_DOCS_FORM = textwrap.dedent(

@@ -190,4 +190,4 @@ def test_cross_field_rules_are_cel_validations() -> None:
     team_rules = [r["rule"] for r in schema_of(ArkTeam)["properties"]["spec"]["x-kubernetes-validations"]]
     assert "[has(self.pipeline), has(self.entry), has(self.routing)].exists_one(x, x)" in team_rules
     run_rules = schema_of(ArkRun)["properties"]["spec"]["x-kubernetes-validations"]
-    assert run_rules[0]["rule"] == "self == oldSelf"
+    assert run_rules[0]["rule"] == "self == oldSelf || !has(oldSelf.teamSpec)"

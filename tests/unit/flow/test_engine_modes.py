@@ -87,6 +87,34 @@ def test_a_failed_child_reports_to_its_parent_and_does_not_fail_the_run() -> Non
     assert h.state.phase == "Succeeded"
 
 
+def test_a_call_made_again_with_its_delegation_id_finds_the_recorded_hop() -> None:
+    # An agent that crashed mid-task runs it again and makes the same delegate() call.
+    h = harness(DYNAMIC, {"task": "x"})
+    (entry,) = h.start()
+    first, actions = h.engine.delegate(h.state, entry.id, "billing", "p", h.now, delegation_id="call-1")
+    h.record(actions)
+    again, repeat = h.engine.delegate(h.state, entry.id, "billing", "p", h.now, delegation_id="call-1")
+    assert (again, repeat) == (first, [])
+    assert [s.task.id for s in h.submitted].count(first) == 1
+    child = next(t for t in h.open if t.id == first)
+    h.answer(child, ok(child, "paid"))
+    _, replayed = h.engine.delegate(h.state, entry.id, "billing", "p", h.now, delegation_id="call-1")
+    assert [(a.task_id, a.output, a.error) for a in replayed] == [(first, "paid", None)]  # type: ignore[union-attr]
+    assert h.state.steps["triage/billing"].delegation_id == "call-1"
+    assert set(h.state.steps) == {"triage", "triage/billing"}
+
+
+def test_a_repeated_call_to_a_failed_hop_gets_its_error_again() -> None:
+    h = harness(DYNAMIC, {"task": "x"})
+    (entry,) = h.start()
+    first, actions = h.engine.delegate(h.state, entry.id, "billing", "p", h.now, delegation_id="c")
+    h.record(actions)
+    child = next(t for t in h.open if t.id == first)
+    h.answer(child, error(child, "model down"))
+    _, replayed = h.engine.delegate(h.state, entry.id, "billing", "p", h.now, delegation_id="c")
+    assert [(a.output, a.error) for a in replayed] == [("", "model down")]  # type: ignore[union-attr]
+
+
 def test_repeated_delegations_to_one_role_get_numbered_steps() -> None:
     h = harness(DYNAMIC, {"task": "x"})
     (entry,) = h.start()

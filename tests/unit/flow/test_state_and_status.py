@@ -108,12 +108,13 @@ def test_dynamic_and_routed_states_round_trip() -> None:
     (entry,) = h.start()
     child, actions = h.engine.delegate(h.state, entry.id, "tech", "why?", h.now)
     h.record(actions)
-    grandchild, actions = h.engine.delegate(h.state, child, "docs", "find it", h.now)
+    grandchild, actions = h.engine.delegate(h.state, child, "docs", "find it", h.now, delegation_id="d1")
     h.record(actions)
     _check_round_trips(h)
     rebuilt = _through_status(h)
     assert rebuilt.steps["triage/tech/docs"].kind == "delegate"
     assert rebuilt.steps["triage/tech/docs"].agent == "t-docs"
+    assert rebuilt.steps["triage/tech/docs"].delegation_id == "d1"
     task = next(t for t in h.open if t.id == grandchild)
     h.answer(task, error(task, "no docs"))
     _check_round_trips(h)
