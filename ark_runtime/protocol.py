@@ -7,24 +7,34 @@ in a stream entry; :meth:`Task.to_fields` / :meth:`Task.from_fields` convert.
 Keys of the Redis protocol:
 
 - ``ark:tasks:{ns}:{agent}``  stream, group ``workers``: tasks for one agent (consumer = pod name)
-- ``ark:results:{ns}``        stream, group ``operator``: results for the operator leader
+- ``ark:results:{ns}``        stream, group ``operator``: results, and ``delegate()`` requests
+  (entries with ``type=delegate``), for the operator leader
 - ``ark:dead:{ns}:{agent}``   stream: tasks that exhausted their deliveries
 - ``ark:task:{task_id}``      string with TTL: "this task was submitted" (dedupe on resubmit)
-- ``ark:replies:{ns}:{task}`` stream with TTL: results of the sub-tasks a task delegated (their ``reply_to``)
+- ``ark:replies:{ns}:{task}`` stream with TTL: the operator's answers to the ``delegate()`` calls of a
+  task (results whose ``id`` is the request's)
+
+Delegation goes through the operator: a task's ``delegate(role, prompt)`` becomes a
+:class:`DelegationRequest` on the results stream; the run engine records it as a child step (or
+refuses it) and the child's result, or the refusal, is written to the request's ``reply_to``.
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
+from dataclasses import MISSING, asdict, dataclass, fields
 from typing import Literal, get_args
 
 TaskKind = Literal["step", "delegate", "route", "probe", "judge"]
 """``judge``: the second call of a step's ``validate.semantic`` check; its answer starts with pass or fail."""
 ResultStatus = Literal["ok", "error"]
 
+MessageType = Literal["result", "delegate"]
+
 TASKS_GROUP = "workers"
 RESULTS_GROUP = "operator"
 REPLIES_PREFIX = "ark:replies:"
+TYPE_FIELD = "type"
+"""Field telling a :class:`DelegationRequest` (``delegate``) from a :class:`Result` on the results stream."""
 
 
 def tasks_stream(namespace: str, agent: str) -> str:
@@ -190,3 +200,51 @@ class Result:
             finished_ms=_int(raw, "finished_ms"),
             traceparent=raw.get("traceparent", ""),
         )
+
+
+@dataclass(frozen=True, slots=True)
+class DelegationRequest:
+    """A task's ``delegate(role, prompt)`` call, sent to the operator on the results stream.
+
+    ``id`` is deterministic (:func:`~ark_runtime.queue.delegation.child_task_id`): a task that runs
+    again after a crash and makes the same call sends the same id, and the operator answers it
+    from the hop it recorded. The answer is a :class:`Result` with this ``id`` on ``reply_to``.
+    """
+
+    id: str
+    run: str
+    parent: str
+    role: str
+    prompt: str
+    reply_to: str
+    traceparent: str = ""
+    tracestate: str = ""
+
+    def to_fields(self) -> dict[str, str]:
+        """The stream entry (every value a string), tagged ``type=delegate``."""
+        return {TYPE_FIELD: "delegate", **_to_fields(self)}
+
+    @classmethod
+    def from_fields(cls, raw: dict[str, str]) -> DelegationRequest:
+        """Parse a stream entry; raises :class:`ProtocolError` naming a missing field."""
+        values: dict[str, str] = {}
+        for f in fields(cls):
+            if f.name in raw:
+                values[f.name] = raw[f.name]
+            elif f.default is MISSING:
+                raise ProtocolError(f"delegation request has no {f.name!r} field")
+        return cls(**values)
+
+
+Message = Result | DelegationRequest
+"""What the results stream carries."""
+
+
+def parse_message(raw: dict[str, str]) -> Message:
+    """A results-stream entry as a :class:`Result` or a :class:`DelegationRequest`."""
+    kind = raw.get(TYPE_FIELD, "result")
+    if kind == "delegate":
+        return DelegationRequest.from_fields(raw)
+    if kind != "result":
+        raise ProtocolError(f"entry field 'type' must be 'result' or 'delegate', got {kind!r}")
+    return Result.from_fields(raw)

@@ -7,7 +7,7 @@
 - An entry delivered more than ``max_retries`` times goes to ``ark:dead:{ns}:{agent}`` and an
   ``error`` result is sent instead of running it again.
 - A result is committed with one MULTI/EXEC: XADD the result (to the task's ``reply_to`` or
-  ``ark:results:{ns}``), XACK the task, and record budget usage. Results finished together are
+  ``ark:results:{ns}``), XACK and XDEL the task, and record budget usage. Results finished together are
   committed in one transaction (one round trip for many tasks). Nothing is acknowledged
   without its result.
 - Redis outages are waited out with backoff; finished results wait in memory and are
@@ -384,6 +384,8 @@ class Consumer:
                 if commit.dead_fields is not None:
                     pipe.xadd(dead, commit.dead_fields, maxlen=DEAD_MAXLEN)  # type: ignore[arg-type]
                 pipe.xack(self.stream, TASKS_GROUP, commit.entry_id)
+                # Done is done: the entry would otherwise stay in the stream for good.
+                pipe.xdel(self.stream, commit.entry_id)
                 if self._budget is not None and commit.result.total_tokens:
                     pipe.zadd(self._budget.key, {usage_member(commit.result): commit.result.finished_ms})
                     budget_tokens += commit.result.total_tokens

@@ -1,39 +1,44 @@
-"""``delegate()`` in a pod: submit the sub-task to the target role's stream and wait for its reply.
+"""``delegate()`` in a pod: ask the operator for a child step and wait for its answer.
 
-The sub-task's id is derived from the parent's id, the role and the prompt, and its result goes
-to the parent's reply stream (``ark:replies:{ns}:{parent}``). So when a crashed parent task is
-run again, an identical delegation is not submitted twice and finds the answer already there.
+The call becomes a :class:`~ark_runtime.protocol.DelegationRequest` on the namespace's results
+stream; the operator's run engine checks it (``canDelegate``, loops, depth, budget), records the
+child step in the ArkRun and submits its task, then writes the child's result (or the refusal)
+to the parent task's reply stream (``ark:replies:{ns}:{parent}``) under the request's id.
+
+The request id is derived from the parent's id, the role and the prompt. So a crashed parent task
+that runs again and makes the same call finds the answer already waiting (it reads the reply
+stream first and sends nothing), and an answer still to come is not asked for twice.
 """
 
 from __future__ import annotations
 
 import hashlib
 import time
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any, TypeVar
 
 import redis.asyncio as aioredis
 
-from ark_runtime.protocol import Result, Task, reply_stream, tasks_stream
+from ark_runtime.protocol import DelegationRequest, Result, Task, reply_stream, results_stream
 from ark_runtime.queue.connection import Backoff, is_outage, stream_entries
-from ark_runtime.queue.submit import Submitter
-from ark_runtime.tools.delegate import DelegationError, child_path
+from ark_runtime.telemetry import inject_context
+from ark_runtime.tools.delegate import DelegationError
 
 _POLL_BLOCK_MS = 1000
-
-
-def route_stream(namespace: str, target: str) -> str:
-    """Stream for an ``AGENT_TEAM_ROUTES`` value: a stream key as is, else an agent name."""
-    return target if target.startswith("ark:") else tasks_stream(namespace, target)
+T = TypeVar("T")
 
 
 def child_task_id(parent: Task, role: str, prompt: str) -> str:
-    """Deterministic id of the sub-task ``parent`` delegates to ``role`` with ``prompt``."""
+    """Deterministic id of the call ``parent`` makes to ``role`` with ``prompt``."""
     digest = hashlib.sha256(prompt.encode()).hexdigest()[:12]
     return f"{parent.id}/{role}.{digest}"
 
 
 class RedisDelegator:
-    """A :data:`~ark_runtime.tools.delegate.DelegateFn` over Redis Streams."""
+    """A :data:`~ark_runtime.tools.delegate.DelegateFn` over Redis Streams, through the operator.
+
+    ``routes`` (``AGENT_TEAM_ROUTES``) names the roles this agent may delegate to.
+    """
 
     def __init__(
         self, redis: aioredis.Redis, namespace: str, routes: Mapping[str, str], timeout_seconds: float
@@ -42,32 +47,41 @@ class RedisDelegator:
         self.namespace = namespace
         self.routes = dict(routes)
         self.timeout_seconds = timeout_seconds
-        self._submitter = Submitter(redis)
 
     async def __call__(self, role: str, prompt: str, parent: Task) -> str:
-        """Submit the sub-task, wait for its result until the parent's deadline, return its output."""
+        """Ask for the child step, wait for its result until the parent's deadline, return its output."""
         if role not in self.routes:
             raise DelegationError(f"no queue is known for role {role!r} (AGENT_TEAM_ROUTES)")
         deadline_s = parent.deadline_ms / 1000 if parent.deadline_ms else time.time() + self.timeout_seconds
-        reply_to = reply_stream(self.namespace, parent.id)
-        child = Task(
+        traceparent, tracestate = inject_context()
+        request = DelegationRequest(
             id=child_task_id(parent, role, prompt),
             run=parent.run,
-            step=role,
-            prompt=prompt,
-            kind="delegate",
-            deadline_ms=int(deadline_s * 1000),
-            reply_to=reply_to,
             parent=parent.id,
-            path=child_path(parent, role),
+            role=role,
+            prompt=prompt,
+            reply_to=reply_stream(self.namespace, parent.id),
+            traceparent=traceparent,
+            tracestate=tracestate,
         )
-        await self._submitter.submit(route_stream(self.namespace, self.routes[role]), child)
-        result = await self._wait(reply_to, child.id, deadline_s)
+        result = await self._answered(request)
+        if result is None:
+            stream = results_stream(self.namespace)
+            await _retrying(lambda: self.redis.xadd(stream, request.to_fields()))  # type: ignore[arg-type]
+            result = await self._wait(request, deadline_s)
         if result.status == "error":
             raise DelegationError(result.error or "the sub-task failed")
         return result.output
 
-    async def _wait(self, stream: str, child_id: str, deadline_s: float) -> Result:
+    async def _answered(self, request: DelegationRequest) -> Result | None:
+        """The answer already on the reply stream (the same call made before a crash), if any."""
+        entries: Any = await _retrying(lambda: self.redis.xrange(request.reply_to))
+        for _, fields in entries or ():
+            if fields and fields.get("id") == request.id:
+                return Result.from_fields(fields)
+        return None
+
+    async def _wait(self, request: DelegationRequest, deadline_s: float) -> Result:
         cursor = "0"
         backoff = Backoff()
         while True:
@@ -75,7 +89,9 @@ class RedisDelegator:
             if remaining_ms <= 0:
                 raise DelegationError("no answer before the task deadline")
             try:
-                response = await self.redis.xread({stream: cursor}, block=min(_POLL_BLOCK_MS, remaining_ms))
+                response = await self.redis.xread(
+                    {request.reply_to: cursor}, block=min(_POLL_BLOCK_MS, remaining_ms)
+                )
             except Exception as exc:
                 if not is_outage(exc):
                     raise
@@ -84,5 +100,17 @@ class RedisDelegator:
             backoff.reset()
             for entry_id, fields in stream_entries(response):
                 cursor = entry_id
-                if fields.get("id") == child_id:
+                if fields.get("id") == request.id:
                     return Result.from_fields(fields)
+
+
+async def _retrying(call: Callable[[], Awaitable[T]]) -> T:
+    """``call()``, waiting out Redis outages with backoff."""
+    backoff = Backoff()
+    while True:
+        try:
+            return await call()
+        except Exception as exc:
+            if not is_outage(exc):
+                raise
+            await backoff.wait()

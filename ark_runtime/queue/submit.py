@@ -13,7 +13,15 @@ from dataclasses import replace
 import redis.asyncio as aioredis
 from redis import exceptions as redis_errors
 
-from ark_runtime.protocol import RESULTS_GROUP, TASKS_GROUP, ProtocolError, Result, Task, task_marker
+from ark_runtime.protocol import (
+    RESULTS_GROUP,
+    TASKS_GROUP,
+    Message,
+    ProtocolError,
+    Task,
+    parse_message,
+    task_marker,
+)
 from ark_runtime.queue.connection import ensure_group, is_nogroup, stream_entries
 from ark_runtime.telemetry import inject_context
 
@@ -75,7 +83,8 @@ class Submitter:
 
 
 class ResultsReader:
-    """Reads a results stream through a consumer group; the caller XACKs what it has recorded.
+    """Reads a results stream (results and delegation requests) through a consumer group; the
+    caller XACKs what it has recorded.
 
     The first reads return this consumer's own unacknowledged history (results read before a
     crash but never recorded), then new entries.
@@ -91,8 +100,8 @@ class ResultsReader:
         self._cursor = "0"
         self._group_ready = False
 
-    async def read(self, count: int = 100, block_ms: int = 1000) -> list[tuple[str, Result]]:
-        """Up to ``count`` results as ``(entry_id, result)``; waits up to ``block_ms`` for new ones.
+    async def read(self, count: int = 100, block_ms: int = 1000) -> list[tuple[str, Message]]:
+        """Up to ``count`` entries as ``(entry_id, message)``; waits up to ``block_ms`` for new ones.
 
         A malformed entry can never be recorded, so it is acknowledged and skipped.
         """
@@ -118,11 +127,11 @@ class ResultsReader:
                 self._cursor = ">"
             else:
                 self._cursor = entries[-1][0]
-        out: list[tuple[str, Result]] = []
+        out: list[tuple[str, Message]] = []
         malformed: list[str] = []
         for entry_id, fields in entries:
             try:
-                out.append((entry_id, Result.from_fields(fields)))
+                out.append((entry_id, parse_message(fields)))
             except ProtocolError:
                 malformed.append(entry_id)
         if malformed:

@@ -12,14 +12,17 @@ from localcluster import RedisServer
 
 from ark_runtime.protocol import (
     TASKS_GROUP,
+    DelegationRequest,
     Result,
     Task,
     dead_stream,
+    reply_stream,
     results_stream,
     tasks_stream,
 )
 from ark_runtime.queue.budget import budget_key
 from ark_runtime.queue.connection import connect
+from ark_runtime.queue.delegation import RedisDelegator, child_task_id
 from ark_runtime.queue.submit import ResultsReader, Submitter
 from tests.integration.runtime.support import ModelServer, Reply, last_user_text, openai_text, runtimes
 from tests.support.wait import wait_for
@@ -58,10 +61,14 @@ class Results:
         self.redis = connect(redis_url)
         self.reader = ResultsReader(self.redis, results_stream("rt"), consumer=f"test-{time.monotonic_ns()}")
         self.by_id: dict[str, list[Result]] = {}
+        self.requests: list[DelegationRequest] = []
 
     async def poll(self) -> int:
-        for entry_id, result in await self.reader.read(count=1000, block_ms=100):
-            self.by_id.setdefault(result.id, []).append(result)
+        for entry_id, message in await self.reader.read(count=1000, block_ms=100):
+            if isinstance(message, DelegationRequest):
+                self.requests.append(message)
+            else:
+                self.by_id.setdefault(message.id, []).append(message)
             await self.reader.ack(entry_id)
         return sum(len(v) for v in self.by_id.values())
 
@@ -276,13 +283,15 @@ async def test_daily_token_budget_refuses_tasks_once_spent(
 
 
 async def test_delegation_between_pods(redis_url: str, agent_name: str, results: Results) -> None:
+    # The test plays the operator's part: a delegation request on the results stream becomes a
+    # task on the target role's stream whose result goes straight to the request's reply stream.
     research = f"{agent_name}-research"
     lead = env(
         redis_url,
         agent_name,
         "lead-pod",
         AGENT_TEAM_ROLE="lead",
-        AGENT_TEAM_ROUTES=f'{{"research": "{research}"}}',
+        AGENT_TEAM_ROUTES=f'{{"research": "{tasks_stream("rt", research)}"}}',
     )
     helper = env(redis_url, research, "research-pod", AGENT_TEAM_ROLE="research")
     task = Task(
@@ -290,9 +299,51 @@ async def test_delegation_between_pods(redis_url: str, agent_name: str, results:
     )
     with runtimes(lead, helper) as procs:
         await submit(redis_url, agent_name, [task])
+        await wait_for(lambda: _requested(results), timeout=30, message="the lead's delegation request")
+        (request,) = results.requests
+        assert (request.parent, request.role, request.prompt) == (task.id, "research", "Find the facts")
+        assert request.reply_to == f"ark:replies:rt:{task.id}"
+        child = Task(
+            id=request.id,
+            run=request.run,
+            step="research",
+            prompt=request.prompt,
+            kind="delegate",
+            reply_to=request.reply_to,
+            parent=request.parent,
+        )
+        await submit(redis_url, research, [child])
         answered = await results.wait([task.id], timeout=30)
         assert all(p.terminate() == 0 for p in procs)
     result = answered[task.id]
     assert result.status == "ok"
     assert result.tool_calls == 1
     assert '[mock response for step "research": Find the facts]' in result.output
+
+
+async def _requested(results: Results) -> bool:
+    await results.poll()
+    return bool(results.requests)
+
+
+async def test_a_repeated_delegate_call_finds_its_answer_and_asks_nothing(
+    redis_url: str, agent_name: str
+) -> None:
+    # A parent task that crashed and runs again makes the same call: the operator's answer to the
+    # first one is already on the reply stream, so nothing new goes to the operator.
+    redis = connect(redis_url)
+    parent = Task(id=f"again-{agent_name}.lead.1", run=f"again-{agent_name}", step="lead", prompt="p")
+    delegator = RedisDelegator(redis, "rt", {"research": "x"}, timeout_seconds=5)
+    request_id = child_task_id(parent, "research", "look it up")
+    before = await redis.xlen(results_stream("rt"))
+    try:
+        await redis.xadd(
+            reply_stream("rt", parent.id),
+            Result(
+                id=request_id, run=parent.run, step="lead/research", status="ok", output="found"
+            ).to_fields(),  # type: ignore[arg-type]
+        )
+        assert await delegator("research", "look it up", parent) == "found"
+        assert await redis.xlen(results_stream("rt")) == before
+    finally:
+        await redis.aclose()
