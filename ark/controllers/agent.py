@@ -80,6 +80,7 @@ from ark.kube.events import EventRecorder
 from ark.kube.manager import Manager
 from ark.kube.resources import CONFIGMAPS, DEPLOYMENTS, SECRETS
 from ark.kube.store import split_key
+from ark.runs.outputs import OUTPUT_OF_LABEL
 
 Obj = dict[str, Any]
 log = logging.getLogger(__name__)
@@ -367,7 +368,8 @@ def setup_agent_controller(
     agents.add_indexers(dict(INDEXERS))
     # Only our Deployments: a cluster's other Deployments never enter the cache.
     deployments = Cache(factory, DEPLOYMENTS, namespaces, label_selector=f"{MANAGED_BY_LABEL}={MANAGED_BY}")
-    configmaps = Cache(factory, CONFIGMAPS, namespaces)
+    # Run outputs kept in ConfigMaps (ark.runs.outputs) are no prompt source: leave them out of memory.
+    configmaps = Cache(factory, CONFIGMAPS, namespaces, label_selector=f"!{OUTPUT_OF_LABEL}")
     secrets = Cache(factory, SECRETS, namespaces)
     settings = Cache(factory, ARK_SETTINGS, namespaces)
     memories = Cache(factory, ARK_MEMORIES, namespaces)

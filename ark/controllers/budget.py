@@ -20,6 +20,15 @@ import redis.asyncio as aioredis
 
 from ark_runtime.queue.budget import WINDOW_MS, budget_key, tokens_of
 
+
+def team_budget_key(namespace: str, team: str) -> str:
+    """Sorted set of a team's usage (``limits.maxDailyTokens``), written by the run controller.
+
+    Members are ``{taskID}:{totalTokens}`` as for agents, so a result recorded twice counts once.
+    """
+    return f"ark:budget:{namespace}:team:{team}:usage"
+
+
 Usage = tuple[int, int]
 """(completion time in ms, tokens) of one task."""
 
@@ -84,10 +93,12 @@ class BudgetReader:
         self.redis = redis
 
     async def usage(self, namespace: str, agent: str, now_ms: int) -> list[Usage]:
-        """Usage entries inside the window ending at ``now_ms``."""
-        entries = await self.redis.zrangebyscore(
-            budget_key(namespace, agent), f"({now_ms - WINDOW_MS}", "+inf", withscores=True
-        )
+        """Usage entries of an agent inside the window ending at ``now_ms``."""
+        return await self.usage_of(budget_key(namespace, agent), now_ms)
+
+    async def usage_of(self, key: str, now_ms: int) -> list[Usage]:
+        """Usage entries of the sorted set ``key`` inside the window ending at ``now_ms``."""
+        entries = await self.redis.zrangebyscore(key, f"({now_ms - WINDOW_MS}", "+inf", withscores=True)
         return [(int(entry[1]), tokens_of(_text(entry[0]))) for entry in entries]
 
 

@@ -53,3 +53,12 @@ class Cache:
         return [
             key for informer in self.informers.values() for key in informer.store.index_keys(index, value)
         ]
+
+    def by_index(self, index: str, value: str) -> list[Obj]:
+        """The objects indexed under ``value``, across namespaces."""
+        return [obj for informer in self.informers.values() for obj in informer.store.by_index(index, value)]
+
+    def in_namespace(self, namespace: str) -> list[Obj]:
+        """Every cached object of ``namespace``."""
+        informer = self._informer(namespace)
+        return informer.store.by_namespace(namespace) if informer is not None else []

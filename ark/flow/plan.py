@@ -152,10 +152,12 @@ def build_plan(
     agents: Mapping[str, AgentLimits] | None = None,
     capabilities: Sequence[Capability] = (),
     registry_max_depth: int | None = None,
+    teams: Mapping[str, AgentLimits] | None = None,
 ) -> RunPlan:
     """Compile ``spec`` (team ``team``) into a :class:`RunPlan`; raises :class:`PlanError`.
 
     ``agents`` are the ArkAgents known by name (their limits; missing ones get the defaults);
+    ``teams`` the limits of the teams ``arkTeam`` roles run (a step's deadline is theirs);
     ``capabilities`` is the registry index for routed teams; ``registry_max_depth`` is
     ArkRegistry ``policy.maxDepth`` when one applies (decision §18 #12), else 5.
     """
@@ -165,7 +167,7 @@ def build_plan(
     for role_spec in spec.roles or ():
         if role_spec.name in roles:
             raise PlanError(f'role "{role_spec.name}" is defined twice')
-        roles[role_spec.name] = _role_plan(team, role_spec, known)
+        roles[role_spec.name] = _role_plan(team, role_spec, known, teams or {})
     for role in roles.values():
         for target in role.can_delegate:
             if target not in roles:
@@ -211,9 +213,11 @@ def build_plan(
     )
 
 
-def _role_plan(team: str, role: TeamRole, known: Mapping[str, AgentLimits]) -> RolePlan:
+def _role_plan(
+    team: str, role: TeamRole, known: Mapping[str, AgentLimits], teams: Mapping[str, AgentLimits]
+) -> RolePlan:
     if role.ark_team is not None:
-        return RolePlan(role.name, role.ark_team, team=role.ark_team)
+        return RolePlan(role.name, role.ark_team, teams.get(role.ark_team, AgentLimits()), team=role.ark_team)
     if role.ark_agent is not None:
         return RolePlan(
             role.name,

@@ -95,7 +95,7 @@ def to_status(state: RunState) -> ArkRunStatus:
         phase=state.phase,
         start_time=_time(state.start_time),
         completion_time=_time(state.completion_time),
-        duration_seconds=state.duration() if state.finished else None,
+        duration_seconds=round(state.duration() or 0.0, 3) if state.finished else None,
         output=state.output,
         steps=[step_status(step) for step in state.steps.values()],
         total_token_usage=_usage(state.input_tokens, state.output_tokens),

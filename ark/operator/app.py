@@ -1,4 +1,5 @@
-"""Assembles and runs the operator: client, manager with leader election, the ArkAgent controller.
+"""Assembles and runs the operator: client, manager with leader election, the controllers of
+ArkAgents, ArkTeams, ArkRuns (with the results inbox) and ArkRegistries.
 
 Exit codes: 0 after a graceful stop (SIGTERM/SIGINT), 1 when leadership was lost or the caches
 never synced (the pod restarts, as with controller-runtime), 2 for an invalid configuration.
@@ -12,6 +13,10 @@ from urllib.parse import urlsplit, urlunsplit
 from ark.controllers.agent import AgentControllerOptions, setup_agent_controller
 from ark.controllers.agent_deployment import AgentDefaults
 from ark.controllers.budget import BudgetReader
+from ark.controllers.registry.controller import RegistryOptions, setup_registry_controller
+from ark.controllers.run.controller import RunOptions, setup_run_controller
+from ark.controllers.run.dispatch import QueueWriter
+from ark.controllers.team.controller import TeamOptions, setup_team_controller
 from ark.kube.client import KubeClient
 from ark.kube.manager import CacheSyncTimeout, LeadershipLost, Manager
 from ark.operator.config import OperatorConfig
@@ -40,7 +45,7 @@ async def run(config: OperatorConfig) -> int:
         log.error("invalid configuration", extra={"error": str(exc)})
         return 2
     client = await KubeClient.auto(config.kubeconfig)
-    # Connects lazily: with no agent budget the operator never talks to Redis.
+    # Connects lazily; the results inbox keeps its own connection for its blocking read.
     redis = connect(queue_url)
     manager = Manager(
         client,
@@ -59,7 +64,17 @@ async def run(config: OperatorConfig) -> int:
         api_keys_secret=config.agent_api_keys_secret,
     )
     options = AgentControllerOptions(defaults, config.namespaces, config.workers)
-    setup_agent_controller(manager, options, budget=BudgetReader(redis))
+    budget = BudgetReader(redis)
+    setup_agent_controller(manager, options, budget=budget)
+    teams, _ = setup_team_controller(manager, TeamOptions(config.namespaces, config.workers), budget=budget)
+    setup_run_controller(
+        manager,
+        RunOptions(config.namespaces, config.workers, config.step_grace_seconds),
+        inbox_url=queue_url,
+        writer=QueueWriter(redis),
+        on_usage=teams.enqueue,
+    )
+    setup_registry_controller(manager, RegistryOptions(config.namespaces))
     log.info(
         "starting",
         extra={

@@ -14,7 +14,11 @@ Flags (environment fallback in brackets, then the default):
 * ``--leader-election-namespace NS`` [``LEADER_ELECTION_NAMESPACE``]: ``POD_NAMESPACE``, else the
   pod's service-account namespace, else ``ark-system``
 * ``--metrics-addr HOST:PORT`` [``METRICS_ADDR``]: ``:8081``, serving ``/healthz`` ``/readyz`` ``/metrics``
-* ``--workers N`` [``WORKERS``]: 8 concurrent reconciles
+* ``--workers N`` [``WORKERS``]: 8 concurrent reconciles per controller
+* ``--step-grace-seconds S`` [``STEP_GRACE_SECONDS``]: 65; how long past a task's own timeout
+  (``limits.timeoutSeconds``) the operator waits for its result before failing the step. It must
+  cover the agent runtime's redelivery of a crashed pod's task (``AGENT_RECLAIM_GRACE_SECONDS``,
+  30, plus the reclaim interval, at most 30).
 * ``--log-level LEVEL`` [``LOG_LEVEL``]: ``info``
 
 The default agent image is the operator's own image at the same version: the one distribution
@@ -61,6 +65,7 @@ class OperatorConfig:
     metrics_port: int
     workers: int
     log_level: str
+    step_grace_seconds: float = 65.0
 
 
 def _bool(value: str, name: str) -> bool:
@@ -123,6 +128,7 @@ def _parser(env: Mapping[str, str]) -> argparse.ArgumentParser:
     # A string default goes through `type` too, so a bad WORKERS is reported like a bad flag.
     parser.add_argument("--workers", type=int, default=env.get("WORKERS") or "8")
     parser.add_argument("--log-level", default=(env.get("LOG_LEVEL") or "info").lower(), choices=LOG_LEVELS)
+    parser.add_argument("--step-grace-seconds", type=float, default=env.get("STEP_GRACE_SECONDS") or "65")
     return parser
 
 
@@ -133,6 +139,8 @@ def parse_config(argv: Sequence[str], env: Mapping[str, str] | None = None) -> O
     namespaces = args.namespaces or [n for n in env.get("WATCH_NAMESPACES", "").split(",") if n.strip()]
     if args.workers < 1:
         raise ConfigError(f"--workers must be at least 1, got {args.workers}")
+    if not args.step_grace_seconds >= 0:
+        raise ConfigError(f"--step-grace-seconds must be 0 or more, got {args.step_grace_seconds}")
     host, port = parse_address(args.metrics_addr)
     return OperatorConfig(
         kubeconfig=args.kubeconfig,
@@ -148,4 +156,5 @@ def parse_config(argv: Sequence[str], env: Mapping[str, str] | None = None) -> O
         metrics_port=port,
         workers=args.workers,
         log_level=args.log_level,
+        step_grace_seconds=args.step_grace_seconds,
     )

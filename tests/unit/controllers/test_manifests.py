@@ -59,20 +59,28 @@ def test_everything_is_there_in_ark_system(rendered: list[Obj]) -> None:
 
 
 def test_rbac_grants_exactly_what_the_operator_uses(rendered: list[Obj]) -> None:
-    rules = {
-        (group, resource): sorted(rule["verbs"])
-        for rule in one(rendered, "ClusterRole", "ark-operator")["rules"]
-        for group in rule["apiGroups"]
-        for resource in rule["resources"]
-    }
+    granted: dict[tuple[str, str], set[str]] = {}
+    for rule in one(rendered, "ClusterRole", "ark-operator")["rules"]:
+        for group in rule["apiGroups"]:
+            for resource in rule["resources"]:
+                granted.setdefault((group, resource), set()).update(rule["verbs"])
+    rules = {key: sorted(verbs) for key, verbs in granted.items()}
     assert rules == {
-        ("arkonis.dev", "arkagents"): ["list", "watch"],
+        ("arkonis.dev", "arkagents"): ["create", "delete", "list", "patch", "watch"],
+        ("arkonis.dev", "arkteams"): ["list", "watch"],
+        ("arkonis.dev", "arkruns"): ["create", "delete", "get", "list", "patch", "watch"],
+        ("arkonis.dev", "arkregistries"): ["list", "watch"],
         ("arkonis.dev", "arksettings"): ["list", "watch"],
         ("arkonis.dev", "arkmemories"): ["list", "watch"],
         ("arkonis.dev", "arkagents/status"): ["patch"],
+        ("arkonis.dev", "arkteams/status"): ["patch"],
+        ("arkonis.dev", "arkregistries/status"): ["patch"],
+        ("arkonis.dev", "arkruns/status"): ["update"],
         ("arkonis.dev", "arkagents/finalizers"): ["update"],
+        ("arkonis.dev", "arkteams/finalizers"): ["update"],
+        ("arkonis.dev", "arkruns/finalizers"): ["update"],
         ("apps", "deployments"): ["create", "list", "patch", "watch"],
-        ("", "configmaps"): ["list", "watch"],
+        ("", "configmaps"): ["create", "get", "list", "watch"],
         ("", "secrets"): ["list", "watch"],
         ("", "events"): ["create", "patch"],
     }
