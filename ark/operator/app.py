@@ -10,6 +10,8 @@ from __future__ import annotations
 import logging
 from urllib.parse import urlsplit, urlunsplit
 
+import redis.asyncio as aioredis
+
 from ark.controllers.agent import AgentControllerOptions, setup_agent_controller
 from ark.controllers.agent_deployment import AgentDefaults
 from ark.controllers.budget import BudgetReader
@@ -37,6 +39,29 @@ def redacted(url: str) -> str:
     return urlunsplit(parts._replace(netloc=user + netloc))
 
 
+def add_controllers(manager: Manager, config: OperatorConfig, redis: aioredis.Redis, queue_url: str) -> None:
+    """Add every controller (and the results inbox) to ``manager``."""
+    defaults = AgentDefaults(
+        image=config.agent_image,
+        task_queue_url=config.task_queue_url,
+        image_pull_policy=config.agent_image_pull_policy,
+        api_keys_secret=config.agent_api_keys_secret,
+    )
+    budget = BudgetReader(redis)
+    setup_agent_controller(
+        manager, AgentControllerOptions(defaults, config.namespaces, config.workers), budget=budget
+    )
+    teams, _ = setup_team_controller(manager, TeamOptions(config.namespaces, config.workers), budget=budget)
+    setup_run_controller(
+        manager,
+        RunOptions(config.namespaces, config.workers, config.step_grace_seconds),
+        inbox_url=queue_url,
+        writer=QueueWriter(redis),
+        on_usage=teams.enqueue,
+    )
+    setup_registry_controller(manager, RegistryOptions(config.namespaces))
+
+
 async def run(config: OperatorConfig) -> int:
     """Run the operator until a signal, lost leadership or a fatal error; returns the exit code."""
     try:
@@ -57,24 +82,7 @@ async def run(config: OperatorConfig) -> int:
         health_port=config.metrics_port,
         graceful_timeout=25.0,
     )
-    defaults = AgentDefaults(
-        image=config.agent_image,
-        task_queue_url=config.task_queue_url,
-        image_pull_policy=config.agent_image_pull_policy,
-        api_keys_secret=config.agent_api_keys_secret,
-    )
-    options = AgentControllerOptions(defaults, config.namespaces, config.workers)
-    budget = BudgetReader(redis)
-    setup_agent_controller(manager, options, budget=budget)
-    teams, _ = setup_team_controller(manager, TeamOptions(config.namespaces, config.workers), budget=budget)
-    setup_run_controller(
-        manager,
-        RunOptions(config.namespaces, config.workers, config.step_grace_seconds),
-        inbox_url=queue_url,
-        writer=QueueWriter(redis),
-        on_usage=teams.enqueue,
-    )
-    setup_registry_controller(manager, RegistryOptions(config.namespaces))
+    add_controllers(manager, config, redis, queue_url)
     log.info(
         "starting",
         extra={

@@ -361,7 +361,7 @@ def setup_team_controller(
         controller.watch_mapped(informer, referencing(TEAM_INDEX), update_filter=_phase_changed)
     for informer in agents.informers.values():
         controller.watch_owned(informer, ARK_TEAMS, update_filter=_readiness_changed)
-        controller.watch_mapped(informer, referencing(AGENT_INDEX), update_filter=generation_changed)
+        controller.watch_mapped(informer, referencing(AGENT_INDEX), update_filter=_readiness_changed)
     for informer in registries.informers.values():
         controller.watch_mapped(informer, referencing(REGISTRY_INDEX), update_filter=generation_changed)
     for informer in runs.informers.values():

@@ -1,14 +1,20 @@
-"""The ArkAgent controller running in-process against the real API server and Redis."""
+"""The operator's controllers running in-process against the real API server and Redis.
+
+``operator``: the ArkAgent controller alone. ``start_operator``: every controller, as
+``ark-operator`` assembles them; the tests then play the agent pods' part of the Redis protocol
+(read tasks, write results) so that each rule of it can be exercised exactly.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
+import redis.asyncio as aioredis
 
 from ark.controllers.agent import AgentControllerOptions, setup_agent_controller
 from ark.controllers.agent_deployment import AgentDefaults
@@ -16,8 +22,11 @@ from ark.controllers.budget import BudgetReader
 from ark.kube.client import KubeClient
 from ark.kube.controller import Controller
 from ark.kube.manager import Manager
+from ark.operator.app import add_controllers
+from ark.operator.config import parse_config
 from ark_runtime.queue.connection import connect
 from tests.conftest import Kubectl
+from tests.integration.controllers.run.support import Pods
 from tests.integration.controllers.support import install_crds
 from tests.support.wait import wait_for
 
@@ -62,4 +71,61 @@ async def operator(
     manager.stop()
     with contextlib.suppress(asyncio.CancelledError):
         await asyncio.wait_for(running, 30)
+    await redis.aclose()
+
+
+Start = Callable[..., Awaitable["Cluster"]]
+
+
+@dataclass
+class Cluster:
+    """The operator for one namespace, a Redis client and the test's hands on the agents' streams."""
+
+    manager: Manager
+    kube: KubeClient
+    redis: aioredis.Redis
+    namespace: str
+    pods: Pods
+    running: asyncio.Task[None]
+
+    async def stop(self) -> None:
+        """Stop this operator gracefully (a restart is then a new ``start_operator()``)."""
+        self.manager.stop()
+        with contextlib.suppress(asyncio.CancelledError):
+            await asyncio.wait_for(self.running, 30)
+
+
+@pytest.fixture
+async def start_operator(
+    ark_crds: None, kube: KubeClient, namespace: str, redis_url: str
+) -> AsyncIterator[Start]:
+    """``await start_operator(step_grace=1.0)``: the operator's controllers for ``namespace``."""
+    redis = connect(redis_url)
+    started: list[tuple[Manager, asyncio.Task[None]]] = []
+
+    async def start(step_grace: float = 1.0, **_: Any) -> Cluster:
+        config = parse_config(
+            [
+                f"--namespace={namespace}",
+                f"--task-queue-url={redis_url}",
+                f"--agent-image={IMAGE}",
+                "--no-leader-elect",
+                f"--step-grace-seconds={step_grace}",
+                "--workers=4",
+            ],
+            env={},
+        )
+        manager = Manager(kube, health_port=0, graceful_timeout=5)
+        add_controllers(manager, config, redis, redis_url)
+        running = asyncio.create_task(manager.run())
+        started.append((manager, running))
+        await wait_for(lambda: manager.leading, timeout=30, message="manager leading")
+        return Cluster(manager, kube, redis, namespace, Pods(redis, namespace), running)
+
+    yield start
+    for manager, running in started:
+        if not running.done():
+            manager.stop()
+            with contextlib.suppress(asyncio.CancelledError):
+                await asyncio.wait_for(running, 30)
     await redis.aclose()
