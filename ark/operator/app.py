@@ -57,6 +57,7 @@ async def run(config: OperatorConfig) -> int:
         task_queue_url=config.task_queue_url,
         image_pull_policy=config.agent_image_pull_policy,
         api_keys_secret=config.agent_api_keys_secret,
+        extra_env=config.agent_extra_env,
     )
     options = AgentControllerOptions(defaults, config.namespaces, config.workers)
     setup_agent_controller(manager, options, budget=BudgetReader(redis))
@@ -67,6 +68,8 @@ async def run(config: OperatorConfig) -> int:
             "namespaces": list(config.namespaces) or "all",
             "task_queue": redacted(queue_url),
             "agent_image": config.agent_image,
+            # Names only: values may be keys.
+            "agent_env": [name for name, _ in config.agent_extra_env],
             "leader_election": f"{config.leader_election_namespace}/{config.leader_election_id}"
             if config.leader_elect
             else "off",
