@@ -61,7 +61,7 @@ class AgentDefaults:
     api_keys_secret: str | None = None
     """A Secret added (optional) to every agent's ``envFrom`` (the chart's ``apiKeys.existingSecret``)."""
     extra_env: tuple[tuple[str, str], ...] = ()
-    """``(name, value)`` literals for every agent container (``--agent-env``, the chart's ``agentExtraEnv``)."""
+    """Literal ``(name, value)`` variables for every agent (``--agent-env``; chart: ``agentExtraEnv``)."""
 
 
 @dataclass(frozen=True)
