@@ -9,9 +9,10 @@ BIN := $(VENV)/bin
 PY := $(BIN)/python
 STATE := .cluster
 PYTEST := $(PY) -m pytest
+KUBECTL := $(BIN)/kubectl --kubeconfig $(STATE)/kubeconfig
 
-.PHONY: help venv system-deps control-plane demo test test-unit test-integration test-e2e lint \
-        bench cluster-up cluster-down manifests clean
+.PHONY: help venv system-deps control-plane demo demo-cluster test test-unit test-integration test-e2e \
+        lint bench cluster-up cluster-down manifests clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -30,14 +31,27 @@ system-deps: ## install Debian's redis-server when it is missing
 control-plane: ## build (or reuse) kube-apiserver, kcm, scheduler, etcd, kwok from pinned Go modules
 	@hack/build-control-plane.sh
 
-cluster-up: venv system-deps control-plane ## start a local control plane + Redis on loopback (state in .cluster/)
-	@$(PY) hack/localcluster.py up --state $(STATE) --redis
+# AGENT_ENV: space-separated KEY=VALUE pairs, each passed to ark-operator as --agent-env (values
+# without spaces or single quotes), e.g. AGENT_ENV='AGENT_PROVIDER=mock'.
+cluster-up: venv system-deps control-plane ## local cluster whose agent pods run: control plane, Redis, CRDs, operator, pod runner
+	@$(PY) hack/localcluster.py up --state $(STATE) $(foreach kv,$(AGENT_ENV),'--agent-env=$(kv)')
 
 cluster-down: ## stop exactly what cluster-up started and remove its data
 	@[ ! -x $(PY) ] || $(PY) hack/localcluster.py down --state $(STATE)
 
 demo: venv ## run the flagship team (pipeline with schema, if, loop, validate) locally with the mock model
 	$(BIN)/ark run manifests/samples/team-pipeline.yaml --provider mock --watch --input dish="tomato soup"
+
+# The sample's roles read their keys from Secret llm-credentials through envFrom, which is not
+# optional: without the Secret their pods would not start (CreateContainerConfigError). The mock
+# model needs no key, so an empty Secret is created when there is none (an existing one, perhaps
+# holding a real key, is left alone).
+demo-cluster: AGENT_ENV ?= AGENT_PROVIDER=mock
+demo-cluster: cluster-up ## the flagship team in the local cluster: kubectl apply, ark trigger --watch, kubectl get
+	@$(KUBECTL) get secret llm-credentials >/dev/null 2>&1 || $(KUBECTL) create secret generic llm-credentials
+	$(KUBECTL) apply -f manifests/samples/team-pipeline.yaml
+	KUBECONFIG=$(STATE)/kubeconfig $(BIN)/ark trigger recipe-planner --input dish="tomato soup" --watch
+	$(KUBECTL) get arkteam,arkrun,arkagent
 
 test: venv system-deps control-plane ## everything: unit + integration + e2e against real servers
 	$(PYTEST) tests/unit tests/integration tests/e2e

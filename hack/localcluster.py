@@ -20,9 +20,15 @@ Interface::
 
     redis = RedisServer(); redis.start(); redis.url; redis.restart(); redis.stop()
 
-Command line (``python hack/localcluster.py``): ``up [--state DIR] [--redis]``,
-``down [--state DIR]``, ``status [--state DIR]``. ``up`` leaves the processes
-running and records them in ``DIR/state.json``; ``down`` stops those processes.
+    cp = ControlPlane(pod_runner_repository="ghcr.io/arkonis-dev/ark")   # kwok leaves those pods
+    start_pod_runner(cp.kubeconfig, pod_logs, logs, tied=True)          # ... to hack/podrunner
+
+Command line (``python hack/localcluster.py``): ``up [--state DIR] [--agent-env KEY=VALUE]...``,
+``down [--state DIR]``, ``status [--state DIR]``. ``up`` starts the control plane (kwok leaving
+ark-image pods to the pod runner), Redis, installs the CRDs and the operator's ServiceAccount and
+RBAC, starts ``ark-operator`` under that ServiceAccount's token and the pod runner, leaves them
+running and records them in ``DIR/state.json``; ``down`` stops exactly those processes (the pod
+runner first, which stops the agent processes it started).
 """
 
 from __future__ import annotations
@@ -52,6 +58,10 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+from podrunner.serving import free_port
+from podrunner.stages import DEFAULT_REPOSITORY, runner_stages
+
+from ark.operator.config import ConfigError, parse_env_assignments
 
 HACK_DIR = Path(__file__).resolve().parent
 NODE_NAME = "kwok-node-0"
@@ -80,14 +90,6 @@ def cache_dir() -> Path:
 
 class ClusterError(RuntimeError):
     """The control plane or Redis could not be started; the message carries the log tail."""
-
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 # --------------------------------------------------------------------------- PKI
@@ -373,6 +375,11 @@ class ClusterState:
     etcd_url: str
     procs: list[Proc] = field(default_factory=list)
     redis_url: str = ""
+    operator_kubeconfig: str = ""
+    operator_metrics: str = ""
+    pod_logs: str = ""
+    agent_env: list[str] = field(default_factory=list)
+    """The names given to ``--agent-env`` (values are not recorded: they may be keys)."""
 
     def save(self, path: Path) -> None:
         """Write the state as JSON."""
@@ -387,13 +394,23 @@ class ClusterState:
 
 
 class ControlPlane:
-    """etcd + kube-apiserver + kube-controller-manager + kube-scheduler + kwok + one fake Node."""
+    """etcd + kube-apiserver + kube-controller-manager + kube-scheduler + kwok + one fake Node.
+
+    With ``pod_runner_repository``, kwok leaves the pods of that image to the pod runner
+    (``hack/podrunner``), which must then run for them to start; other pods are kwok's as always.
+    """
 
     def __init__(
-        self, bin_dir: Path | None = None, workdir: Path | None = None, *, tied: bool = True
+        self,
+        bin_dir: Path | None = None,
+        workdir: Path | None = None,
+        *,
+        tied: bool = True,
+        pod_runner_repository: str | None = None,
     ) -> None:
         self.bin_dir = bin_dir or cache_dir() / "bin"
         self.stages = (bin_dir.parent if bin_dir else cache_dir()) / "kwok-stages.yaml"
+        self.pod_runner_repository = pod_runner_repository
         self._own_workdir = workdir is None
         self.workdir = workdir or Path(tempfile.mkdtemp(prefix="ark-cluster-"))
         self.tied = tied
@@ -433,6 +450,10 @@ class ControlPlane:
         }
         if not self.stages.exists():
             raise ClusterError(f"{self.stages} is missing: rerun hack/build-control-plane.sh")
+        stages = self.stages
+        if self.pod_runner_repository:
+            stages = self.workdir / "kwok-stages.yaml"
+            stages.write_text(runner_stages(self.stages.read_text(), self.pod_runner_repository))
         logs = self.workdir / "logs"
         self.pki = pki = Pki.create(self.workdir / "pki")
 
@@ -558,7 +579,7 @@ class ControlPlane:
                 [
                     binaries["kwok"],
                     f"--kubeconfig={self.kubeconfig}",
-                    f"--config={self.stages}",
+                    f"--config={stages}",
                     "--manage-all-nodes=false",
                     "--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake",
                     "--cidr=10.0.0.1/24",
@@ -721,6 +742,123 @@ class RedisServer:
         self.start()
 
 
+# --------------------------------------------------------------------------- operator and pod runner
+
+REPO_DIR = HACK_DIR.parent
+OPERATOR_NAMESPACE = "ark-system"
+OPERATOR_ACCOUNT = "ark-operator"
+# A local cluster may stay up for weeks; the token is re-minted by every `up`.
+OPERATOR_TOKEN_DURATION = "720h"
+
+
+def venv_program(name: str) -> str:
+    """A console script of the virtualenv this Python runs in (kubectl, ark-operator, ...)."""
+    path = Path(sys.executable).parent / name
+    if not os.access(path, os.X_OK):
+        raise ClusterError(f"{path} is missing: run `make venv`")
+    return str(path)
+
+
+class Kubectl:
+    """kubectl from the virtualenv against one kubeconfig; a failure is a ClusterError with its stderr."""
+
+    def __init__(self, kubeconfig: Path) -> None:
+        self.binary = venv_program("kubectl")
+        self.kubeconfig = kubeconfig
+
+    def __call__(self, *args: str) -> str:
+        """Run ``kubectl ARGS`` and return its stdout."""
+        result = subprocess.run(
+            [self.binary, f"--kubeconfig={self.kubeconfig}", *args],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        if result.returncode != 0:
+            raise ClusterError(f"kubectl {' '.join(args)} failed: {result.stderr.strip()}")
+        return result.stdout
+
+
+def install_ark(kubectl: Kubectl) -> None:
+    """The CRDs (established), namespace ark-system and the operator's ServiceAccount and RBAC."""
+    manifests = REPO_DIR / "manifests"
+    kubectl("apply", "--server-side", "--force-conflicts", "-k", str(manifests / "crd"))
+    kubectl("wait", "--for=condition=Established", "--timeout=60s", "crd", "--all")
+    kubectl("apply", "-f", str(manifests / "default" / "namespace.yaml"))
+    kubectl("apply", "-k", str(manifests / "rbac"))
+
+
+def operator_kubeconfig(kubectl: Kubectl, admin_kubeconfig: Path, path: Path) -> Path:
+    """A kubeconfig for the admin's server and CA that authenticates as ark-system/ark-operator.
+
+    The token comes from the TokenRequest API (``kubectl create token``).
+    """
+    token = kubectl(
+        "create", "token", OPERATOR_ACCOUNT, "-n", OPERATOR_NAMESPACE, f"--duration={OPERATOR_TOKEN_DURATION}"
+    ).strip()
+    cluster = yaml.safe_load(admin_kubeconfig.read_text())["clusters"][0]["cluster"]
+    config = {
+        "apiVersion": "v1",
+        "kind": "Config",
+        "clusters": [{"name": "ark-local", "cluster": cluster}],
+        "users": [{"name": OPERATOR_ACCOUNT, "user": {"token": token}}],
+        "contexts": [
+            {
+                "name": OPERATOR_ACCOUNT,
+                "context": {
+                    "cluster": "ark-local",
+                    "user": OPERATOR_ACCOUNT,
+                    "namespace": OPERATOR_NAMESPACE,
+                },
+            }
+        ],
+        "current-context": OPERATOR_ACCOUNT,
+    }
+    path.write_text(yaml.safe_dump(config, sort_keys=False))
+    path.chmod(0o600)
+    return path
+
+
+def start_operator(
+    kubeconfig: Path, redis_url: str, agent_env: list[str], log_dir: Path, *, tied: bool
+) -> tuple[Proc, str]:
+    """``ark-operator`` as a local process (leader election in ark-system); (process, metrics URL)."""
+    metrics = f"127.0.0.1:{free_port()}"
+    args = [
+        venv_program("ark-operator"),
+        f"--kubeconfig={kubeconfig}",
+        f"--task-queue-url={redis_url}",
+        f"--leader-election-namespace={OPERATOR_NAMESPACE}",
+        f"--metrics-addr={metrics}",
+        *(f"--agent-env={entry}" for entry in agent_env),
+    ]
+    env = {k: v for k, v in os.environ.items() if k != "KUBECONFIG"}
+    proc = _spawn("ark-operator", args, log_dir, tied=tied, env=env)
+    url = f"http://{metrics}"
+    _wait(
+        "ark-operator /readyz", lambda: httpx.get(f"{url}/readyz", timeout=2).status_code == 200, 60, [proc]
+    )
+    return proc, url
+
+
+def start_pod_runner(kubeconfig: Path, pod_log_dir: Path, log_dir: Path, *, tied: bool) -> Proc:
+    """``python -m podrunner`` for the fake node; returns once its watches are synced."""
+    ready = log_dir / "podrunner.ready"
+    args = [
+        sys.executable,
+        "-m",
+        "podrunner",
+        f"--kubeconfig={kubeconfig}",
+        f"--log-dir={pod_log_dir}",
+        f"--ready-file={ready}",
+    ]
+    path = os.pathsep.join(p for p in (str(HACK_DIR), os.environ.get("PYTHONPATH", "")) if p)
+    proc = _spawn("podrunner", args, log_dir, tied=tied, env={**os.environ, "PYTHONPATH": path})
+    _wait("the pod runner's watches", ready.exists, 60, [proc])
+    return proc
+
+
 # --------------------------------------------------------------------------- CLI
 
 
@@ -731,47 +869,71 @@ def _timed(label: str) -> Iterator[None]:
     print(f"{label} in {time.monotonic() - started:.1f} s")
 
 
-def _up(state_dir: Path, with_redis: bool) -> int:
+def _up(state_dir: Path, agent_env: list[str]) -> int:
+    # Refused before anything starts; the message names the entry, never its value.
+    names = [name for name, _ in parse_env_assignments(agent_env)]
     state_file = state_dir / "state.json"
     if state_file.exists():
         state = ClusterState.load(state_file)
         if any(p.alive() for p in state.procs):
-            print(f"already running: export KUBECONFIG={state.kubeconfig}")
+            print(f"already running (agent env: {', '.join(state.agent_env) or 'none'})")
+            print(f"  export KUBECONFIG={state.kubeconfig}")
             return 0
         _down(state_dir)
     state_dir.mkdir(parents=True, exist_ok=True)
     workdir = Path(tempfile.mkdtemp(prefix="ark-cluster-"))
-    cp = ControlPlane(workdir=workdir, tied=False)
+    logs = workdir / "logs"
+    started: list[Proc] = []
     try:
+        cp = ControlPlane(workdir=workdir, tied=False, pod_runner_repository=DEFAULT_REPOSITORY)
         with _timed("control plane ready (warm start)"):
             cp.start()
-    except BaseException:
-        shutil.rmtree(workdir, ignore_errors=True)
-        raise
-    state = cp.state()
-    if with_redis:
+        started += cp.procs
+        state = cp.state()
         redis = RedisServer(workdir=workdir / "redis", tied=False)
         redis.workdir.mkdir()
-        try:
-            redis.start()
-        except BaseException:
-            cp.stop()
-            shutil.rmtree(workdir, ignore_errors=True)
-            raise
+        redis.start()
         assert redis.proc is not None
-        state.procs.append(redis.proc)
+        started.append(redis.proc)
         state.redis_url = redis.url
-    kubeconfig = state_dir / "kubeconfig"
-    shutil.copy(cp.kubeconfig, kubeconfig)
-    state.kubeconfig = str(kubeconfig.resolve())
+        kubeconfig = state_dir.resolve() / "kubeconfig"
+        shutil.copy(cp.kubeconfig, kubeconfig)
+        state.kubeconfig = str(kubeconfig)
+        with _timed("CRDs, namespace ark-system and the operator's RBAC installed"):
+            kubectl = Kubectl(kubeconfig)
+            install_ark(kubectl)
+            token_config = operator_kubeconfig(
+                kubectl, kubeconfig, state_dir.resolve() / "operator.kubeconfig"
+            )
+        with _timed("ark-operator ready"):
+            operator, metrics = start_operator(token_config, redis.url, agent_env, logs, tied=False)
+        started.append(operator)
+        pod_logs = logs / "pods"
+        runner = start_pod_runner(kubeconfig, pod_logs, logs, tied=False)
+        started.append(runner)
+    except BaseException:
+        for proc in reversed(started):
+            _stop(proc)
+        shutil.rmtree(workdir, ignore_errors=True)
+        raise
+    state.procs = started
+    state.operator_kubeconfig = str(token_config)
+    state.operator_metrics = metrics
+    state.pod_logs = str(pod_logs)
+    state.agent_env = names
     state.save(state_file)
     print(f"Kubernetes {K8S_VERSION} API server: {state.server}")
-    if state.redis_url:
-        print(f"Redis: {state.redis_url}")
-    print(f"logs and data: {workdir}")
+    print(f"Redis (task queue): {state.redis_url}")
+    print(
+        f"ark-operator: pid {operator.pid} as ServiceAccount {OPERATOR_NAMESPACE}/{OPERATOR_ACCOUNT}, "
+        f"metrics {metrics}/metrics, agent env: {', '.join(names) or 'none'}"
+    )
+    print(f"pod runner: pid {runner.pid}, runs ark-image pods of node {NODE_NAME} as local processes")
+    print(f"logs: {logs}/<component>.log, agent pods in {pod_logs}/<namespace>_<pod>.log")
     print(f"\n  export KUBECONFIG={state.kubeconfig}")
-    print(f"  export PATH=$PWD/.venv/bin:$PATH   # kubectl {K8S_VERSION}")
-    print("  kubectl get nodes\n\nStop it with: make cluster-down")
+    print(f"  export PATH=$PWD/.venv/bin:$PATH   # kubectl {K8S_VERSION} and ark")
+    print("  kubectl apply -f manifests/samples/arkagent.yaml && kubectl get arkagent,pods")
+    print("\nStop it with: make cluster-down")
     return 0
 
 
@@ -781,6 +943,7 @@ def _down(state_dir: Path) -> int:
         print("no local cluster recorded in", state_dir)
         return 0
     state = ClusterState.load(state_file)
+    # Reverse start order: the pod runner stops the agent processes before the API goes away.
     for proc in reversed(state.procs):
         _stop(proc)
     shutil.rmtree(state.workdir, ignore_errors=True)
@@ -798,6 +961,7 @@ def _status(state_dir: Path) -> int:
     for proc in state.procs:
         print(f"{proc.name:<24} pid {proc.pid:<8} {'running' if proc.alive() else 'NOT RUNNING'}")
     print(f"KUBECONFIG={state.kubeconfig}")
+    print(f"agent pod logs: {state.pod_logs}")
     return 0 if all(p.alive() for p in state.procs) else 1
 
 
@@ -808,15 +972,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--state", type=Path, default=Path(".cluster"), help="where state.json and kubeconfig go"
     )
-    parser.add_argument("--redis", action="store_true", help="also start a Redis server")
+    parser.add_argument(
+        "--agent-env",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="up: passed to ark-operator as --agent-env (repeatable)",
+    )
     args = parser.parse_args(argv)
     try:
         if args.command == "up":
-            return _up(args.state, args.redis)
+            return _up(args.state, args.agent_env)
         if args.command == "down":
             return _down(args.state)
         return _status(args.state)
-    except ClusterError as exc:
+    except (ClusterError, ConfigError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
 

@@ -16,8 +16,10 @@ becomes ``ARK_MCP_<i>_HEADER_<j>``, by server and header position, and the JSON 
 budget), ``AGENT_VALIDATOR_PROMPT`` (semantic probe), ``AGENT_PROBE_INTERVAL_SECONDS`` (with a
 probe), ``AGENT_TEMPERATURE`` / ``AGENT_OUTPUT_FORMAT`` (ArkSettings), ``AGENT_MEMORY_BACKEND``
 (ArkMemory, else ArkSettings) and the ``AGENT_MEMORY_*`` variables of the backend (secret
-values through ``secretKeyRef``). Then ``spec.env``: an entry named like one of ours replaces
-it in place, others are appended.
+values through ``secretKeyRef``). Then the operator-wide extra variables (``--agent-env``,
+literal values), then ``spec.env``: at each of these two steps an entry named like an earlier
+one replaces it in place, others are appended. So ``spec.env`` wins over ``--agent-env``, which
+wins over the operator's own variables.
 """
 
 from __future__ import annotations
@@ -58,6 +60,8 @@ class AgentDefaults:
     image_pull_policy: str | None = None
     api_keys_secret: str | None = None
     """A Secret added (optional) to every agent's ``envFrom`` (the chart's ``apiKeys.existingSecret``)."""
+    extra_env: tuple[tuple[str, str], ...] = ()
+    """Literal ``(name, value)`` variables for every agent (``--agent-env``; chart: ``agentExtraEnv``)."""
 
 
 @dataclass(frozen=True)
@@ -206,13 +210,15 @@ def agent_env(inputs: AgentInputs, defaults: AgentDefaults) -> list[Obj]:
         if settings.output_format:
             env.append(_literal("AGENT_OUTPUT_FORMAT", settings.output_format))
     env += _memory_env(inputs)
-    return _with_user_env(env, [to_wire(var) for var in spec.env or ()])
+    env = _overridden(env, [_literal(name, value) for name, value in defaults.extra_env])
+    return _overridden(env, [to_wire(var) for var in spec.env or ()])
 
 
-def _with_user_env(env: list[Obj], user: list[Obj]) -> list[Obj]:
+def _overridden(env: list[Obj], overrides: list[Obj]) -> list[Obj]:
+    """``env`` with each override replacing the variable of its name in place, or appended."""
     positions = {var["name"]: i for i, var in enumerate(env)}
     merged = list(env)
-    for var in user:
+    for var in overrides:
         index = positions.get(var["name"])
         if index is None:
             positions[var["name"]] = len(merged)

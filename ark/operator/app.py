@@ -46,6 +46,7 @@ def add_controllers(manager: Manager, config: OperatorConfig, redis: aioredis.Re
         task_queue_url=config.task_queue_url,
         image_pull_policy=config.agent_image_pull_policy,
         api_keys_secret=config.agent_api_keys_secret,
+        extra_env=config.agent_extra_env,
     )
     budget = BudgetReader(redis)
     setup_agent_controller(
@@ -90,6 +91,8 @@ async def run(config: OperatorConfig) -> int:
             "namespaces": list(config.namespaces) or "all",
             "task_queue": redacted(queue_url),
             "agent_image": config.agent_image,
+            # Names only: values may be keys.
+            "agent_env": [name for name, _ in config.agent_extra_env],
             "leader_election": f"{config.leader_election_namespace}/{config.leader_election_id}"
             if config.leader_elect
             else "off",

@@ -9,6 +9,11 @@ Flags (environment fallback in brackets, then the default):
 * ``--agent-image-pull-policy P`` [``AGENT_IMAGE_PULL_POLICY``]: unset (the cluster's default)
 * ``--agent-api-keys-secret NAME`` [``AGENT_API_KEYS_SECRET``]: unset; an optional ``envFrom``
   Secret added to every agent (the original chart's ``apiKeys.existingSecret``)
+* ``--agent-env KEY=VALUE``, repeatable [``AGENT_EXTRA_ENV``: ``A=1,B=2``, or one ``KEY=VALUE``
+  per line when a value contains a comma]: none; a literal variable put into every agent
+  container's ``env`` after the operator's own (replacing one of the same name in place) and
+  before the agent's ``spec.env`` (which still wins); the original chart's ``agentExtraEnv``.
+  ``KEY`` is a C identifier; ``VALUE`` may be empty and is passed as is (no ``$(VAR)`` expansion)
 * ``--leader-elect`` / ``--no-leader-elect`` [``LEADER_ELECT``]: on
 * ``--leader-election-id ID`` [``LEADER_ELECTION_ID``]: ``ark-operator`` (the Lease name)
 * ``--leader-election-namespace NS`` [``LEADER_ELECTION_NAMESPACE``]: ``POD_NAMESPACE``, else the
@@ -30,6 +35,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -42,6 +48,7 @@ DEFAULT_NAMESPACE = "ark-system"
 SERVICE_ACCOUNT_NAMESPACE = Path("/var/run/secrets/kubernetes.io/serviceaccount/namespace")
 PULL_POLICIES = ("Always", "IfNotPresent", "Never")
 LOG_LEVELS = ("debug", "info", "warning", "error")
+ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 class ConfigError(ValueError):
@@ -58,6 +65,8 @@ class OperatorConfig:
     agent_image: str
     agent_image_pull_policy: str | None
     agent_api_keys_secret: str | None
+    agent_extra_env: tuple[tuple[str, str], ...]
+    """``--agent-env`` as ``(name, value)`` pairs in order, one per name (the last value wins)."""
     leader_elect: bool
     leader_election_id: str
     leader_election_namespace: str
@@ -83,6 +92,31 @@ def parse_address(value: str, name: str = "--metrics-addr") -> tuple[str, int]:
     if not sep or not port.isdigit() or not 0 <= int(port) < 65536:
         raise ConfigError(f"{name} must be HOST:PORT or :PORT, got {value!r}")
     return host.strip("[]") or "0.0.0.0", int(port)
+
+
+def parse_env_assignments(entries: Sequence[str], name: str = "--agent-env") -> tuple[tuple[str, str], ...]:
+    """``KEY=VALUE`` entries -> ``(KEY, VALUE)`` pairs, one per key in first-seen order, last value winning.
+
+    Errors name ``name`` and the entry's key or position, never a value (values may be secrets).
+    """
+    pairs: dict[str, str] = {}
+    for position, entry in enumerate(entries, start=1):
+        key, sep, value = entry.partition("=")
+        if not sep:
+            raise ConfigError(f"{name} must be KEY=VALUE; entry {position} has no '='")
+        if not ENV_NAME.fullmatch(key):
+            raise ConfigError(
+                f"{name}: {key!r} (entry {position}) is not a variable name: "
+                "letters, digits and '_', not starting with a digit"
+            )
+        pairs[key] = value
+    return tuple(pairs.items())
+
+
+def _env_list(value: str) -> list[str]:
+    # A value may itself contain commas (OTEL_RESOURCE_ATTRIBUTES=a=b,c=d): then one entry per line.
+    separator = "\n" if "\n" in value else ","
+    return [entry.strip() for entry in value.split(separator) if entry.strip()]
 
 
 def _default_lease_namespace(env: Mapping[str, str]) -> str:
@@ -115,6 +149,12 @@ def _parser(env: Mapping[str, str]) -> argparse.ArgumentParser:
     )
     parser.add_argument("--agent-api-keys-secret", default=env.get("AGENT_API_KEYS_SECRET") or None)
     parser.add_argument(
+        "--agent-env",
+        action="append",
+        metavar="KEY=VALUE",
+        help="variable for every agent container (repeatable; default: AGENT_EXTRA_ENV=A=1,B=2)",
+    )
+    parser.add_argument(
         "--leader-elect",
         action=argparse.BooleanOptionalAction,
         default=_bool(env.get("LEADER_ELECT", "true"), "LEADER_ELECT"),
@@ -142,6 +182,10 @@ def parse_config(argv: Sequence[str], env: Mapping[str, str] | None = None) -> O
     if not args.step_grace_seconds >= 0:
         raise ConfigError(f"--step-grace-seconds must be 0 or more, got {args.step_grace_seconds}")
     host, port = parse_address(args.metrics_addr)
+    if args.agent_env is not None:
+        extra_env = parse_env_assignments(args.agent_env)
+    else:
+        extra_env = parse_env_assignments(_env_list(env.get("AGENT_EXTRA_ENV", "")), "AGENT_EXTRA_ENV")
     return OperatorConfig(
         kubeconfig=args.kubeconfig,
         namespaces=tuple(dict.fromkeys(n.strip() for n in namespaces)),
@@ -149,6 +193,7 @@ def parse_config(argv: Sequence[str], env: Mapping[str, str] | None = None) -> O
         agent_image=args.agent_image,
         agent_image_pull_policy=args.agent_image_pull_policy,
         agent_api_keys_secret=args.agent_api_keys_secret,
+        agent_extra_env=extra_env,
         leader_elect=args.leader_elect,
         leader_election_id=args.leader_election_id,
         leader_election_namespace=args.leader_election_namespace,

@@ -1,9 +1,9 @@
 """The operator as users run it: its own process, its own ServiceAccount and RBAC, a kubeconfig
-with a bearer token; and agent processes started with the environment a kubelet would give them."""
+with a bearer token; and agent processes started with the environment a kubelet would give them
+(built by the pod runner's :func:`podrunner.env.kubelet_env`)."""
 
 from __future__ import annotations
 
-import base64
 import contextlib
 import os
 import re
@@ -19,6 +19,7 @@ from typing import Any
 import httpx
 import yaml
 from localcluster import free_port
+from podrunner.env import kubelet_env
 
 from ark.kube.client import KubeClient
 from tests.conftest import Kubectl
@@ -153,80 +154,9 @@ class OperatorProcess(LoggedProcess):
 # --------------------------------------------------------------------------- the kubelet's part
 
 
-def expand(value: str, env: dict[str, str]) -> str:
-    """The kubelet's ``$(VAR)`` expansion: defined variables are substituted, ``$$`` is ``$``."""
-    out: list[str] = []
-    i = 0
-    while i < len(value):
-        char = value[i]
-        if char != "$" or i + 1 == len(value):
-            out.append(char)
-            i += 1
-            continue
-        following = value[i + 1]
-        if following == "$":
-            out.append("$")
-            i += 2
-        elif following == "(" and ")" in value[i + 2 :]:
-            end = value.index(")", i + 2)
-            name = value[i + 2 : end]
-            out.append(env[name] if name in env else value[i : end + 1])
-            i = end + 1
-        else:
-            out.append(char + following)
-            i += 2
-    return "".join(out)
-
-
-def _key(source: Obj, objects: dict[str, Obj], *, secret: bool) -> str | None:
-    obj = objects.get(source["name"])
-    raw = (obj or {}).get("data", {}).get(source["key"])
-    if raw is None:
-        if source.get("optional"):
-            return None
-        raise AssertionError(f"the kubelet would refuse to start: {source} not found")
-    return base64.b64decode(raw).decode() if secret else str(raw)
-
-
-def _field(pod: Obj, path: str) -> str:
-    value: Any = pod
-    for part in path.split("."):
-        value = value[part]
-    return str(value)
-
-
-def kubelet_env(pod: Obj, configmaps: dict[str, Obj], secrets: dict[str, Obj]) -> dict[str, str]:
-    """The environment of the pod's first container, built the way the kubelet builds it."""
-    container = pod["spec"]["containers"][0]
-    env: dict[str, str] = {}
-    for source in container.get("envFrom") or ():
-        prefix = source.get("prefix", "")
-        ref = source.get("secretRef") or source.get("configMapRef")
-        is_secret = "secretRef" in source
-        obj = (secrets if is_secret else configmaps).get(ref["name"])
-        if obj is None:
-            if ref.get("optional"):
-                continue
-            raise AssertionError(f"the kubelet would refuse to start: envFrom {ref['name']} not found")
-        for key, raw in (obj.get("data") or {}).items():
-            env[prefix + key] = base64.b64decode(raw).decode() if is_secret else raw
-    for var in container.get("env") or ():
-        source = var.get("valueFrom")
-        if source is None:
-            env[var["name"]] = expand(var.get("value", ""), env)
-        elif "fieldRef" in source:
-            env[var["name"]] = _field(pod, source["fieldRef"]["fieldPath"])
-        elif "secretKeyRef" in source:
-            value = _key(source["secretKeyRef"], secrets, secret=True)
-            if value is not None:
-                env[var["name"]] = value
-        elif "configMapKeyRef" in source:
-            value = _key(source["configMapKeyRef"], configmaps, secret=False)
-            if value is not None:
-                env[var["name"]] = value
-        else:
-            raise AssertionError(f"unsupported env source in {var}")
-    return env
+def pod_env(pod: Obj, configmaps: dict[str, Obj], secrets: dict[str, Obj]) -> dict[str, str]:
+    """The environment of the pod's first container, as the kubelet (and the pod runner) builds it."""
+    return kubelet_env(pod, pod["spec"]["containers"][0], configmap=configmaps.get, secret=secrets.get)
 
 
 class AgentProcess:

@@ -24,7 +24,7 @@ from tests.e2e.operator.support import (
     Account,
     OperatorProcess,
     agent_processes,
-    kubelet_env,
+    pod_env,
     token_kubeconfig,
 )
 from tests.integration.controllers.support import (
@@ -88,7 +88,7 @@ async def test_operator_runs_an_agent_that_answers_through_redis(
     assert len(pods) == 2
     configmaps = {c["metadata"]["name"]: c for c in (await kube.list(CONFIGMAPS, namespace))["items"]}
     secrets = {s["metadata"]["name"]: s for s in (await kube.list(SECRETS, namespace))["items"]}
-    envs = [kubelet_env(pod, configmaps, secrets) for pod in pods]
+    envs = [pod_env(pod, configmaps, secrets) for pod in pods]
     for pod, env in zip(pods, envs, strict=True):
         assert env["POD_NAME"] == pod["metadata"]["name"]
         assert env["AGENT_SYSTEM_PROMPT"] == "You are Ark.\n\nHelp with $HOME-made recipes."

@@ -314,6 +314,34 @@ def test_user_env_replaces_ours_in_place_and_appends_the_rest() -> None:
     assert env[-1] == {"name": "NODE", "valueFrom": {"fieldRef": {"fieldPath": "spec.nodeName"}}}
 
 
+def test_operator_extra_env_sits_between_ours_and_the_agents() -> None:
+    defaults = AgentDefaults(
+        image="img:1",
+        task_queue_url="r:6379",
+        extra_env=(("AGENT_PROVIDER", "mock"), ("TASK_QUEUE_URL", "redis://local:1/0"), ("X", "$(HOME)")),
+    )
+    agent = spec(env=[{"name": "AGENT_PROVIDER", "value": "openai"}, {"name": "MINE", "value": "1"}])
+    env = agent_env(inputs(agent), defaults)
+    names = [var["name"] for var in env]
+    # Same name as one of ours: replaced in place, so later $(TASK_QUEUE_URL) references still resolve.
+    assert names.count("TASK_QUEUE_URL") == 1
+    assert names.index("TASK_QUEUE_URL") == names.index("AGENT_SYSTEM_PROMPT") + 1
+    assert env_map(env)["TASK_QUEUE_URL"]["value"] == "redis://local:1/0"
+    # New names are appended after ours, before the agent's own; the agent's own still wins.
+    assert names[-3:] == ["AGENT_PROVIDER", "X", "MINE"]
+    assert env_map(env)["AGENT_PROVIDER"]["value"] == "openai"
+    # Values are literals: the kubelet must not expand them.
+    assert env_map(env)["X"]["value"] == "$$(HOME)"
+
+
+def test_extra_env_reaches_the_rendered_container() -> None:
+    defaults = AgentDefaults(image="img:1", task_queue_url="r:6379", extra_env=(("AGENT_PROVIDER", "mock"),))
+    deployment = render_deployment(inputs(), defaults)
+    container = deployment["spec"]["template"]["spec"]["containers"][0]
+    assert {"name": "AGENT_PROVIDER", "value": "mock"} in container["env"]
+    assert not any(var["name"] == "AGENT_PROVIDER" for var in agent_env(inputs(), DEFAULTS))
+
+
 def test_dollar_signs_in_literal_values_survive_kubelet_expansion() -> None:
     env = env_map(agent_env(inputs(spec(model="m$(X)", systemPrompt="Costs $5, see $(HOME)")), DEFAULTS))
     assert env["AGENT_MODEL"]["value"] == "m$$(X)"

@@ -6,9 +6,9 @@ import base64
 import hashlib
 
 import pytest
+from podrunner.env import expand
 
 from ark.controllers.agent_prompt import PromptResolutionError, compose, escape, resolve_prompt
-from tests.e2e.operator.support import expand
 from tests.unit.controllers.conftest import settings, spec
 
 CM_REF = {"configMapKeyRef": {"name": "prompts", "key": "main"}}

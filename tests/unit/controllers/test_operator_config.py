@@ -6,7 +6,7 @@ import pytest
 
 from ark import __version__
 from ark.operator.app import redacted
-from ark.operator.config import ConfigError, parse_address, parse_config
+from ark.operator.config import ConfigError, parse_address, parse_config, parse_env_assignments
 
 
 def test_defaults() -> None:
@@ -17,6 +17,7 @@ def test_defaults() -> None:
     assert config.agent_image == f"ghcr.io/arkonis-dev/ark:{__version__}"
     assert config.agent_image_pull_policy is None
     assert config.agent_api_keys_secret is None
+    assert config.agent_extra_env == ()
     assert config.leader_elect is True
     assert config.leader_election_id == "ark-operator"
     assert (config.metrics_host, config.metrics_port) == ("0.0.0.0", 8081)
@@ -108,3 +109,52 @@ def test_redis_passwords_are_not_logged() -> None:
     assert redacted("redis://:hunter2@q:6379/0") == "redis://:***@q:6379/0"
     assert redacted("redis://user:hunter2@q:6379/0") == "redis://user:***@q:6379/0"
     assert redacted("redis://q:6379/0") == "redis://q:6379/0"
+
+
+def test_agent_env_flags_are_repeatable_and_the_last_value_of_a_name_wins() -> None:
+    config = parse_config(
+        [
+            "--agent-env=AGENT_PROVIDER=mock",
+            "--agent-env",
+            "OPENAI_BASE_URL=http://127.0.0.1:8000/v1?a=b",
+            "--agent-env=EMPTY=",
+            "--agent-env=AGENT_PROVIDER=openai",
+        ],
+        {"AGENT_EXTRA_ENV": "IGNORED=1"},
+    )
+    assert config.agent_extra_env == (
+        ("AGENT_PROVIDER", "openai"),
+        ("OPENAI_BASE_URL", "http://127.0.0.1:8000/v1?a=b"),
+        ("EMPTY", ""),
+    )
+
+
+def test_agent_extra_env_is_a_comma_or_newline_separated_list() -> None:
+    assert parse_config([], {"AGENT_EXTRA_ENV": "A=1, B=2,"}).agent_extra_env == (("A", "1"), ("B", "2"))
+    lines = "OTEL_RESOURCE_ATTRIBUTES=team=a,env=dev\nAGENT_PROVIDER=mock\n"
+    assert parse_config([], {"AGENT_EXTRA_ENV": lines}).agent_extra_env == (
+        ("OTEL_RESOURCE_ATTRIBUTES", "team=a,env=dev"),
+        ("AGENT_PROVIDER", "mock"),
+    )
+
+
+@pytest.mark.parametrize(
+    ("entry", "reason"),
+    [
+        ("sk-not-an-assignment", "--agent-env must be KEY=VALUE; entry 1 has no '='"),
+        ("=x", "--agent-env: '' (entry 1) is not a variable name"),
+        ("1ST=x", "--agent-env: '1ST' (entry 1) is not a variable name"),
+        ("OPENAI-API-KEY=sk-secret", "--agent-env: 'OPENAI-API-KEY' (entry 1) is not a variable name"),
+    ],
+)
+def test_bad_agent_env_is_refused_naming_the_flag_but_never_the_value(entry: str, reason: str) -> None:
+    with pytest.raises(ConfigError) as error:
+        parse_config([f"--agent-env={entry}"], {})
+    assert str(error.value).startswith(reason)
+    assert "sk-" not in str(error.value)
+
+
+def test_bad_agent_extra_env_names_the_variable() -> None:
+    with pytest.raises(ConfigError, match=r"^AGENT_EXTRA_ENV must be KEY=VALUE; entry 2 has no '='"):
+        parse_config([], {"AGENT_EXTRA_ENV": "A=1,oops"})
+    assert parse_env_assignments(["A=1=2"]) == (("A", "1=2"),)

@@ -1,0 +1,99 @@
+"""Ports: every process shares the host's network, so what a container serves moves to a free port.
+
+Interface::
+
+    port = free_port()                 # a TCP port on 127.0.0.1 nothing listens on now
+    launch = localise(["ark-runtime"], env, host_port=port)
+    launch.argv, launch.env            # what to exec
+    launch.pod_port                    # where it would listen in a pod (8080), or None
+    launch.host_port                   # where it listens here
+    launch.map_port("health", container)   # a probe's port (name or number) -> the port to dial
+
+This is the runner's one deviation from a kubelet. In a pod each container has the pod's own
+network namespace and listens on its declared port; here two agents cannot both bind 8080. The
+image's two entry points are told where to listen instead:
+
+* ``ark-runtime``: ``AGENT_HEALTH_PORT`` is set (the pod's value, default 8080, is its pod port);
+* ``ark-operator``: every ``--metrics-addr`` is replaced by ``--metrics-addr=127.0.0.1:<port>``
+  (the pod port comes from the flag, else ``METRICS_ADDR``, else 8081).
+
+Other commands run unchanged. A probe whose port is the pod port, or the name of a declared
+``containerPort`` equal to it, dials the assigned port; any other port is dialled as declared.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from dataclasses import dataclass
+from typing import Any
+
+Obj = dict[str, Any]
+RUNTIME = "ark-runtime"
+OPERATOR = "ark-operator"
+RUNTIME_PORT_VARIABLE = "AGENT_HEALTH_PORT"
+OPERATOR_FLAG = "--metrics-addr"
+DEFAULT_RUNTIME_PORT = 8080
+DEFAULT_OPERATOR_PORT = 8081
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@dataclass(frozen=True)
+class Launch:
+    """A container's command line and environment, adjusted to listen where the runner says."""
+
+    argv: list[str]
+    env: dict[str, str]
+    pod_port: int | None
+    host_port: int | None
+
+    def map_port(self, port: int | str, container: Obj) -> int | None:
+        """The local port to dial for a probe's ``port`` (a number or a declared port's name)."""
+        if isinstance(port, str) and not port.isdigit():
+            named = [p for p in container.get("ports") or () if p.get("name") == port]
+            if not named:
+                return None
+            port = named[0]["containerPort"]
+        number = int(port)
+        if self.host_port is not None and number == self.pod_port:
+            return self.host_port
+        return number
+
+
+def _port_of(address: str) -> int | None:
+    _, sep, port = address.rpartition(":")
+    return int(port) if sep and port.isdigit() else None
+
+
+def _localise_operator(argv: list[str], env: dict[str, str], host_port: int) -> Launch:
+    pod_port: int | None = _port_of(env.get("METRICS_ADDR", "")) or DEFAULT_OPERATOR_PORT
+    kept: list[str] = []
+    args = iter(argv[1:])
+    for arg in args:
+        if arg == OPERATOR_FLAG:
+            pod_port = _port_of(next(args, ""))
+        elif arg.startswith(f"{OPERATOR_FLAG}="):
+            pod_port = _port_of(arg.partition("=")[2])
+        else:
+            kept.append(arg)
+    new_argv = [argv[0], *kept, f"{OPERATOR_FLAG}=127.0.0.1:{host_port}"]
+    return Launch(new_argv, env, pod_port, host_port)
+
+
+def localise(argv: list[str], env: dict[str, str], host_port: int) -> Launch:
+    """``argv`` / ``env`` of one container, told to serve on ``host_port`` (see the module docstring)."""
+    program = os.path.basename(argv[0]) if argv else ""
+    if program == RUNTIME:
+        declared = env.get(RUNTIME_PORT_VARIABLE, str(DEFAULT_RUNTIME_PORT))
+        pod_port = int(declared) if declared.isdigit() else None
+        return Launch(list(argv), {**env, RUNTIME_PORT_VARIABLE: str(host_port)}, pod_port, host_port)
+    if program == OPERATOR:
+        return _localise_operator(argv, env, host_port)
+    return Launch(list(argv), env, None, None)

@@ -1,0 +1,53 @@
+"""What an ark container serves moves to the port the runner assigns; probes follow it."""
+
+from __future__ import annotations
+
+from podrunner.serving import free_port, localise
+
+AGENT = {
+    "name": "agent",
+    "ports": [{"name": "health", "containerPort": 8080}, {"name": "x", "containerPort": 9}],
+}
+OPERATOR = {"name": "operator", "ports": [{"name": "metrics", "containerPort": 8081}]}
+
+
+def test_the_runtime_is_told_its_health_port() -> None:
+    launch = localise(["ark-runtime"], {"POD_NAME": "p"}, 41000)
+    assert launch.argv == ["ark-runtime"]
+    assert launch.env == {"POD_NAME": "p", "AGENT_HEALTH_PORT": "41000"}
+    assert (launch.pod_port, launch.host_port) == (8080, 41000)
+    # The pod's own choice of port is the pod port; the runner's assignment still wins.
+    custom = localise(["/usr/local/bin/ark-runtime"], {"AGENT_HEALTH_PORT": "9000"}, 41001)
+    assert (custom.pod_port, custom.env["AGENT_HEALTH_PORT"]) == (9000, "41001")
+
+
+def test_every_metrics_flag_of_the_operator_is_replaced() -> None:
+    launch = localise(
+        ["ark-operator", "--metrics-addr", ":9090", "--workers=2", "--metrics-addr=:8082"], {}, 41002
+    )
+    assert launch.argv == ["ark-operator", "--workers=2", "--metrics-addr=127.0.0.1:41002"]
+    assert launch.pod_port == 8082
+    assert localise(["ark-operator"], {}, 41003).pod_port == 8081
+    from_env = localise(["ark-operator"], {"METRICS_ADDR": "0.0.0.0:7000"}, 41004)
+    assert (from_env.pod_port, from_env.argv[-1]) == (7000, "--metrics-addr=127.0.0.1:41004")
+
+
+def test_other_programs_run_unchanged() -> None:
+    launch = localise(["python", "-m", "http.server", "8080"], {"A": "1"}, 41005)
+    assert (launch.argv, launch.env) == (["python", "-m", "http.server", "8080"], {"A": "1"})
+    assert launch.map_port(8080, AGENT) == 8080
+
+
+def test_probes_naming_or_numbering_the_served_port_are_redirected() -> None:
+    launch = localise(["ark-runtime"], {}, 41006)
+    assert launch.map_port("health", AGENT) == 41006
+    assert launch.map_port(8080, AGENT) == 41006
+    assert launch.map_port("8080", AGENT) == 41006
+    assert launch.map_port("x", AGENT) == 9
+    assert launch.map_port("nope", AGENT) is None
+    operator = localise(["ark-operator", "--metrics-addr=:8081"], {}, 41007)
+    assert operator.map_port("metrics", OPERATOR) == 41007
+
+
+def test_free_ports_are_free() -> None:
+    assert 1024 < free_port() < 65536
