@@ -103,7 +103,14 @@ def token_kubeconfig(admin_kubeconfig: Path, token: str, namespace: str, path: P
 class OperatorProcess(LoggedProcess):
     """``python -m ark.operator`` with a kubeconfig, watching one namespace (or all); logs to a file."""
 
-    def __init__(self, kubeconfig: Path, namespace: str | None, redis_url: str, *extra: str) -> None:
+    def __init__(
+        self,
+        kubeconfig: Path,
+        namespace: str | None,
+        redis_url: str,
+        *extra: str,
+        env: dict[str, str] | None = None,
+    ) -> None:
         self.metrics_port = free_port()
         scope = [f"--namespace={namespace}", f"--leader-election-namespace={namespace}"] if namespace else []
         self.args = [
@@ -116,8 +123,8 @@ class OperatorProcess(LoggedProcess):
             *scope,
             *extra,
         ]
-        env = {k: v for k, v in os.environ.items() if k != "KUBECONFIG"}
-        super().__init__(self.args, env, "ark-operator-")
+        inherited = {k: v for k, v in os.environ.items() if k != "KUBECONFIG"}
+        super().__init__(self.args, {**inherited, **(env or {})}, "ark-operator-")
 
     @property
     def url(self) -> str:

@@ -28,8 +28,8 @@ from ark_runtime.queue.connection import connect
 from ark_runtime.queue.submit import ResultsReader, Submitter
 from tests.e2e.operator.support import Account, OperatorProcess
 from tests.integration.controllers.support import agent, configmap, create_all, secret
-from tests.integration.podrunner.conftest import BACKOFF_BASE, PodRunnerProcess
 from tests.integration.runtime.support import ModelServer, openai_text
+from tests.support.runner_cluster import BACKOFF_BASE, PodRunnerProcess
 from tests.support.wait import wait_for
 
 pytestmark = [pytest.mark.cluster, pytest.mark.redis]
