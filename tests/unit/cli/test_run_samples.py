@@ -14,6 +14,7 @@ SAMPLE_RUNS = [
     ("team-pipeline.yaml", ["--input", "dish=tomato soup"]),
     ("team-dynamic.yaml", ["--input", '{"task": "My invoice 42 is wrong and the app crashes."}']),
     ("team-routed.yaml", ["--input", "task=Why is my query slow?"]),
+    ("team-mixed.yaml", ["--input", "topic=sea otters"]),
 ]
 
 
