@@ -56,12 +56,15 @@ class EngineOptions:
 
     ``max_parallel`` bounds the steps in flight (delegation hops are not counted: their parent
     holds a slot while it waits). ``step_grace_seconds`` is how long past a task's own timeout
-    (role ``limits.timeoutSeconds``) the engine waits for its result before failing the step;
-    a host whose queue redelivers crashed tasks should make it cover the redelivery.
+    (role ``limits.timeoutSeconds``) the engine waits for its result before failing the step.
+    ``redeliveries`` is how many times the host's queue runs a task again after its worker
+    crashed, each time with its whole timeout: the engine waits that many timeouts more, and the
+    grace should then cover the time the queue takes to notice the crash.
     """
 
     max_parallel: int | None = None
     step_grace_seconds: float = DEFAULT_STEP_GRACE_SECONDS
+    redeliveries: int = 0
 
 
 class Engine:
@@ -163,9 +166,11 @@ class Engine:
             deadline = self._step_deadline(step)
             if deadline is not None and now >= deadline:
                 what = "the judge call" if step.judging else "the task"
-                message = (
-                    f"{what} gave no result within {_seconds(limits.timeout_seconds)} (limits.timeoutSeconds)"
-                )
+                why = "limits.timeoutSeconds"
+                if self.options.redeliveries:
+                    waited = now - (step.submitted_at or now)
+                    why += f"; waited {waited:.1f} s, allowing for a redelivery after a crash"
+                message = f"{what} gave no result within {_seconds(limits.timeout_seconds)} ({why})"
                 out.append(CancelTask(step.task_id or "", step.name))
                 if step.kind == "delegate":
                     self._end_delegated(step, "Failed", "", message, now, out)
@@ -726,7 +731,8 @@ class Engine:
     def _step_deadline(self, step: StepState) -> float | None:
         if step.submitted_at is None:
             return None
-        return step.submitted_at + self._limits(step).timeout_seconds + self.options.step_grace_seconds
+        timeout = self._limits(step).timeout_seconds
+        return step.submitted_at + timeout * (1 + self.options.redeliveries) + self.options.step_grace_seconds
 
     def _run_deadline(self, state: RunState) -> float | None:
         if self.plan.timeout_seconds is None or state.start_time is None:

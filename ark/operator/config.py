@@ -20,10 +20,10 @@ Flags (environment fallback in brackets, then the default):
   pod's service-account namespace, else ``ark-system``
 * ``--metrics-addr HOST:PORT`` [``METRICS_ADDR``]: ``:8081``, serving ``/healthz`` ``/readyz`` ``/metrics``
 * ``--workers N`` [``WORKERS``]: 8 concurrent reconciles per controller
-* ``--step-grace-seconds S`` [``STEP_GRACE_SECONDS``]: 65; how long past a task's own timeout
-  (``limits.timeoutSeconds``) the operator waits for its result before failing the step. It must
-  cover the agent runtime's redelivery of a crashed pod's task (``AGENT_RECLAIM_GRACE_SECONDS``,
-  30, plus the reclaim interval, at most 30).
+* ``--step-grace-seconds S`` [``STEP_GRACE_SECONDS``]: 65. The operator waits for a task's
+  result for two of its timeouts (``limits.timeoutSeconds``: the task may run again on another
+  pod after a crash) plus this grace, which covers the runtime noticing the crash
+  (``AGENT_RECLAIM_GRACE_SECONDS``, 30, plus the reclaim interval, at most 30).
 * ``--log-level LEVEL`` [``LOG_LEVEL``]: ``info``
 
 The default agent image is the operator's own image at the same version: the one distribution

@@ -5,7 +5,8 @@
 - Every ``reclaim_interval`` XAUTOCLAIM entries idle longer than the task timeout plus a grace:
   a crashed pod's work is picked up by another.
 - An entry delivered more than ``max_retries`` times goes to ``ark:dead:{ns}:{agent}`` and an
-  ``error`` result is sent instead of running it again.
+  ``error`` result is sent instead of running it again. A redelivered entry runs with its whole
+  timeout again (its ``deadline_ms`` was the crashed pod's).
 - A result is committed with one MULTI/EXEC: XADD the result (to the task's ``reply_to`` or
   ``ark:results:{ns}``), XACK and XDEL the task, and record budget usage. Results finished together are
   committed in one transaction (one round trip for many tasks). Nothing is acknowledged
@@ -296,6 +297,9 @@ class Consumer:
         refusal = await self._budget_refusal()
         if refusal:
             return _Commit(entry_id, self._error(task, refusal), reply_to)
+        if deliveries > 1:
+            # Its deadline went with the pod that crashed: the task gets its whole timeout again.
+            task = dataclasses.replace(task, deadline_ms=0)
         return _Commit(entry_id, await self._run(task), reply_to)
 
     async def _budget_refusal(self) -> str:

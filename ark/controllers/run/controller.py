@@ -79,7 +79,9 @@ log = logging.getLogger(__name__)
 
 UID_INDEX = "uid"
 DEFAULT_STEP_GRACE_SECONDS = 65.0
-"""Covers the agent runtime's redelivery of a crashed pod's task (reclaim grace 30 s + interval <= 30 s)."""
+"""Covers the time the agent runtime takes to notice a crashed pod (reclaim grace 30 s + interval <= 30 s)."""
+REDELIVERIES = 1
+"""A step's task may run once more, with its whole timeout, after the pod working on it crashed."""
 MIN_REQUEUE_SECONDS = 0.05
 
 
@@ -273,7 +275,9 @@ class RunReconciler:
                 run, "AgentNotFound" if isinstance(exc, MissingAgent) else "InvalidDAG", str(exc)
             )
             return None
-        engine = Engine(plan, EngineOptions(step_grace_seconds=self.options.step_grace_seconds))
+        engine = Engine(
+            plan, EngineOptions(step_grace_seconds=self.options.step_grace_seconds, redeliveries=REDELIVERIES)
+        )
         now = self.clock()
         inputs = dict(spec.input or {})
         record = RunRecord(
