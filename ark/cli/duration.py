@@ -54,7 +54,9 @@ def parse_duration(text: str) -> float:
             raise DurationError(f"invalid duration {text!r}: expected a number at {rest[position:]!r}")
         number, unit = match.groups()
         if not unit:
-            raise DurationError(f"invalid duration {text!r}: missing unit (write {number}s, {_EXAMPLES})")
+            raise DurationError(
+                f"invalid duration {text!r}: missing unit (write {number.rstrip('.')}s, {_EXAMPLES})"
+            )
         if unit not in _UNITS:
             raise DurationError(
                 f"invalid duration {text!r}: unknown unit {unit!r} (use ns, us, ms, s, m or h; {_EXAMPLES})"

@@ -2,9 +2,9 @@
 
 Interface::
 
-    actions = transitions(before, after)     # pure: StepChanged/RunFinished between two RunStates
-    with RunView(sys.stderr) as view:        # LiveWatch on a terminal, LineWatch otherwise
-        view.update(state)                   # after each status: the view gets the transitions
+    actions = transitions(before, after, plan)   # pure: StepChanged/RunFinished between two RunStates
+    with RunView(sys.stderr) as view:            # LiveWatch on a terminal, LineWatch otherwise
+        view.update(state, plan)                 # after each status: the view gets the transitions
     follower = RunFollower(cluster, "blog-x4kpz", view)
     run = await follower.wait()              # until Succeeded/Failed; follower.last is the latest object
     async for run in follow(cluster, name)   # the object now, then after every change (a watch)
@@ -12,8 +12,9 @@ Interface::
 The operator writes the status after every engine transition; a watch delivers each write, but a
 client that connects late, or a burst of writes between two events, sees several transitions
 at once. :func:`transitions` therefore compares whole states: a step that is new or changed
-phase, attempt, task or message is reported, and a step seen finished without having been seen
-Running is first reported Running, so the lines read as ``ark run --watch``'s.
+phase, attempt, task or message is reported; a step seen finished without having been seen
+Running is first reported Running, and one submitted again (a retry, a loop turn) first
+reported Pending with the engine's reason, so the lines read as ``ark run --watch``'s.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from ark.cli.cluster import ARK_RUNS, Cluster, ClusterError
 from ark.cli.run_state import run_plan, run_state, terminal
 from ark.cli.run_view import LineWatch, LiveWatch
 from ark.flow.actions import Action, RunFinished, StepChanged
+from ark.flow.engine import RETRY_PREFIX
 from ark.flow.plan import RunPlan
 from ark.flow.state import RunState, StepState
 from ark.kube.client import Gone, TransportError
@@ -51,7 +53,21 @@ def _changed(old: StepState | None, new: StepState) -> bool:
     )
 
 
-def transitions(before: RunState | None, after: RunState) -> list[Action]:
+def _requeued(old: StepState | None, new: StepState, plan: RunPlan) -> StepChanged | None:
+    """The Pending moment of a step submitted again within one engine call (a retry, a loop turn)."""
+    if old is None or old.phase == "Pending" or new.phase != "Running" or new.attempt <= old.attempt:
+        return None
+    planned = plan.step(new.name)
+    if new.iterations > old.iterations and planned is not None:
+        # The engine's words for the next loop turn (ark.flow.engine).
+        message = f"loop: iteration {new.iterations + 1} of at most {planned.max_iterations}"
+        return StepChanged(new.name, "Pending", message)
+    if new.retry_reason:
+        return StepChanged(new.name, "Pending", f"{RETRY_PREFIX}{new.retry_reason}")
+    return None
+
+
+def transitions(before: RunState | None, after: RunState, plan: RunPlan) -> list[Action]:
     """What happened between two states of one run, as the engine would have told an observer."""
     out: list[Action] = []
     for step in after.steps.values():
@@ -61,6 +77,9 @@ def transitions(before: RunState | None, after: RunState) -> list[Action]:
         ran = step.start_time is not None and step.phase in ("Succeeded", "Failed")
         if ran and (old is None or old.phase != "Running"):
             out.append(StepChanged(step.name, "Running"))
+        requeued = _requeued(old, step, plan)
+        if requeued is not None:
+            out.append(requeued)
         out.append(StepChanged(step.name, step.phase, step.message))
     if after.finished and (before is None or not before.finished):
         reason = after.reason or ("Succeeded" if after.phase == "Succeeded" else "StepFailed")
@@ -83,12 +102,12 @@ class RunView:
         if self._watch is not None:
             self._watch.__exit__(None, None, None)
 
-    def update(self, state: RunState) -> None:
-        """Show what changed since the previous state."""
+    def update(self, state: RunState, plan: RunPlan) -> None:
+        """Show what changed since the previous state (of a run of ``plan``)."""
         if self._watch is None:
             self._watch = LiveWatch(self.stream, state) if self.stream.isatty() else LineWatch(self.stream)
             self._watch.__enter__()
-        for action in transitions(self._previous, state):
+        for action in transitions(self._previous, state, plan):
             self._watch.observe(state, action)
         self._previous = state
 
@@ -157,7 +176,7 @@ class RunFollower:
                 self.last = run
                 plan = self.plan(run)
                 if self.view is not None and plan is not None:
-                    self.view.update(run_state(run, plan))
+                    self.view.update(run_state(run, plan), plan)
                 if terminal(run):
                     return run
         raise AssertionError("follow() ends only by raising")
