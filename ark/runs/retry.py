@@ -39,7 +39,7 @@ def reusable_steps(plan: RunPlan, previous: ArkRunStatus, from_step: str | None 
     """Pipeline steps of ``previous`` whose outputs the retry keeps, in pipeline order."""
     if from_step is not None and plan.step(from_step) is None:
         names = ", ".join(step.name for step in plan.steps) or "none: it is not a pipeline"
-        raise RetryError(f'--step {from_step}: the team has no pipeline step of that name (steps: {names})')
+        raise RetryError(f"--step {from_step}: the team has no pipeline step of that name (steps: {names})")
     if not plan.steps:
         return []
     again = {from_step, *_dependents(plan, from_step)} if from_step is not None else set()
