@@ -186,9 +186,11 @@ def run_cluster_command(
         async with open_cluster(args) as cluster:
             return await body(cluster)
 
+    from ark.cli.run_state import RunDataError
+
     try:
         return asyncio.run(main())
-    except (ConfigError, ClusterError) as exc:
+    except (ConfigError, ClusterError, RunDataError) as exc:
         err.write(f"ark {name}: {exc}\n")
         return EXIT_ERROR
     except KeyboardInterrupt:

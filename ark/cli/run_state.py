@@ -61,7 +61,10 @@ def run_state(run: Obj, plan: RunPlan, status: ArkRunStatus | None = None) -> Ru
     uid = str(meta.get("uid") or meta["name"]).replace(".", "-")
     inputs = dict((run.get("spec") or {}).get("input") or {})
     if status is None:
-        status = ArkRunStatus.model_validate(run.get("status") or {})
+        try:
+            status = ArkRunStatus.model_validate(run.get("status") or {})
+        except ValidationError as exc:
+            raise RunDataError(f"ArkRun {meta['name']}: the status does not parse: {exc}") from None
     state = from_status(status, plan, run_uid=uid, inputs=inputs)
     if not state.steps and (plan.steps or plan.entry or plan.routing):
         state.steps = Engine(plan, EngineOptions()).new_state(uid, inputs).steps

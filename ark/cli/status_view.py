@@ -185,7 +185,7 @@ def run_detail(run: Obj, state: RunState, now: float) -> str:
     ]
     if state.message and state.phase != "Failed":
         fields.append(("Message", state.message))
-    width = max(len(label) for label, _ in fields) + 2
+    width = max(len(label) for label, _ in fields) + 3
     lines = [f"{label + ':':<{width}}{value}" for label, value in fields]
     lines.append("Input:" if state.inputs else "Input:".ljust(width) + "(none)")
     lines += [f"  {key}: {value}" for key, value in sorted(state.inputs.items())]
