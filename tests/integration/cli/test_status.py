@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import pty
+import subprocess
 from typing import Any
 
 import pytest
@@ -12,7 +15,7 @@ from ark.cli.cluster import ARK_RUNS, ARK_TEAMS
 from ark.kube.client import KubeClient
 from ark.runs.create import run_for_team
 from ark.runs.outputs import PendingOutput, digest_of, preview, write_output
-from tests.integration.cli.support import Background, ark, ready, set_status, stamp, step
+from tests.integration.cli.support import ARK, Background, ark, ready, set_status, stamp, step
 from tests.support.wait import wait_for
 
 pytestmark = [pytest.mark.cluster, pytest.mark.usefixtures("teams")]
@@ -215,3 +218,58 @@ async def test_watch_follows_one_run_to_its_end_and_exits_by_phase(
     assert status.stdout.startswith(f"Name:       {name}\n")
     assert "Phase:      Failed (StepFailed)\n" in status.stdout
     assert status.stdout.endswith('\nFailed: step "chef": model down\n')
+
+
+def read_terminal(args: list[str], env: dict[str, str]) -> tuple[int, str, str]:
+    """Run ``ark`` with stderr on a pseudo-terminal (as in a user's shell); exit code, stdout, screen."""
+    master, slave = pty.openpty()
+    proc = subprocess.Popen([ARK, *args], stdout=subprocess.PIPE, stderr=slave, text=True, env=env)
+    os.close(slave)
+    out, _ = proc.communicate(timeout=60)
+    screen = b""
+    while True:
+        try:
+            chunk = os.read(master, 65536)
+        except OSError:  # the terminal's other end is closed: everything was read
+            break
+        if not chunk:
+            break
+        screen += chunk
+    os.close(master)
+    return proc.returncode, out, screen.decode(errors="replace")
+
+
+async def test_on_a_terminal_watch_draws_ark_runs_live_table(
+    env: dict[str, str], kube: KubeClient, namespace: str
+) -> None:
+    run = await new_run(kube, namespace, "planner", {"dish": "soup"})
+    name = run["metadata"]["name"]
+    await set_status(
+        kube,
+        namespace,
+        name,
+        {
+            "phase": "Succeeded",
+            "startTime": stamp(-4),
+            "completionTime": stamp(),
+            "output": "soup",
+            "steps": [
+                step("chef", "Succeeded", startTime=stamp(-4), completionTime=stamp(-2), output="a recipe"),
+                step("critic", "Skipped", message="skipped: if condition evaluated to false"),
+                step(
+                    "nutritionist", "Succeeded", startTime=stamp(-2), completionTime=stamp(), output="light"
+                ),
+            ],
+            "conditions": ready("Succeeded", "Succeeded", "the run succeeded"),
+        },
+    )
+
+    code, out, screen = read_terminal(["status", name, "--watch"], env)
+
+    assert code == 0
+    assert "planner · Pipeline · Succeeded" in screen
+    rows = [line for line in screen.splitlines() if "│" in line]
+    assert any("chef" in row and "Succeeded" in row and "a recipe" in row for row in rows), screen
+    assert any("critic" in row and "Skipped" in row for row in rows), screen
+    assert "[running]" not in screen  # the table, not the line view
+    assert out.endswith("\nOutput:\nsoup\n")
