@@ -7,6 +7,7 @@ status subresource, as the admin, and checks what the ``ark`` command shows.
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import threading
@@ -75,7 +76,13 @@ class Background:
 
     def __init__(self, *args: str, env: dict[str, str]) -> None:
         self.proc = subprocess.Popen(
-            [ARK, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
+            [ARK, *args],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+            # A shell's background jobs ignore SIGINT; the command must get Ctrl-C as in a terminal.
+            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
         )
         self._out: list[str] = []
         self._err: list[str] = []
@@ -108,6 +115,10 @@ class Background:
         for reader in self._readers:
             reader.join(timeout)
         return code
+
+    def interrupt(self) -> None:
+        """Ctrl-C."""
+        self.proc.send_signal(signal.SIGINT)
 
     def close(self) -> None:
         if self.proc.poll() is None:

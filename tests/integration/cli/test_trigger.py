@@ -295,3 +295,22 @@ async def test_json_output_is_ark_runs_document_and_the_created_line_goes_to_std
         ("critic", "planner-critic", "Succeeded"),
         ("nutritionist", "planner-nutritionist", "Succeeded"),
     ]
+
+
+async def test_ctrl_c_stops_waiting_and_says_the_run_goes_on(
+    env: dict[str, str], kube: KubeClient, namespace: str
+) -> None:
+    ark_run = Background("trigger", "planner", "-i", "dish=soup", "--watch", env=env)
+    try:
+        (run,) = await wait_for(lambda: runs_of(kube, namespace), timeout=30, message="the ArkRun")
+        name = run["metadata"]["name"]
+        await wait_for(lambda: "created" in ark_run.stdout, timeout=20, message="the created line")
+        ark_run.interrupt()
+        assert ark_run.finish() == 130
+    finally:
+        ark_run.close()
+    assert ark_run.stderr == (
+        f"\nark trigger: stopped waiting; arkrun {name} goes on: follow it with "
+        f"`ark status {name} --watch -n {namespace}`\n"
+    )
+    assert [item["metadata"]["name"] for item in await runs_of(kube, namespace)] == [name]
