@@ -15,6 +15,10 @@ from ark import __version__
 SUBCOMMANDS: tuple[str, ...] = (
     "validate",
     "run",
+    "trigger",
+    "submit",
+    "status",
+    "retry",
 )
 
 

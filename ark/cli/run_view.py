@@ -130,7 +130,7 @@ def result_text(state: RunState) -> str:
                 step.phase,
                 str(step.total_tokens),
                 f"{took:.2f} s" if took is not None else "-",
-                _note(step),
+                step_note(step),
             )
         )
     widths = [max(len(row[i]) for row in rows) for i in range(4)]
@@ -149,7 +149,8 @@ def result_text(state: RunState) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _note(step: StepState) -> str:
+def step_note(step: StepState) -> str:
+    """The NOTE of a step: the routing decision, else its message; retries of this iteration."""
     parts = []
     if step.kind == "route" and step.resolved_agent:
         parts.append(
@@ -162,13 +163,13 @@ def _note(step: StepState) -> str:
     return "; ".join(parts)
 
 
-def failure_line(state: RunState) -> str:
-    """One line for stderr when the run did not succeed."""
+def failure_line(state: RunState, prog: str = "ark run") -> str:
+    """One line for stderr when the run did not succeed (``prog`` is the command printing it)."""
     if state.failed_step:
         step = state.steps.get(state.failed_step)
         reason = step.message if step is not None and step.message else state.message
-        return f'ark run: {state.phase.lower()}: step "{state.failed_step}": {reason}'
-    return f"ark run: {state.phase.lower()} ({state.reason}): {state.message}"
+        return f'{prog}: {state.phase.lower()}: step "{state.failed_step}": {reason}'
+    return f"{prog}: {state.phase.lower()} ({state.reason}): {state.message}"
 
 
 # ----------------------------------------------------------------------------- plan
@@ -424,7 +425,8 @@ class LiveWatch:
         self._live.__exit__(None, None, None)
 
     def observe(self, state: RunState, action: Action) -> None:
-        """The table is redrawn from the state; transitions only ask for a refresh."""
+        """The table is redrawn from the latest state; transitions only ask for a refresh."""
+        self.state = state  # a cluster run's state is rebuilt from every status it watches
         if isinstance(action, (StepChanged, RunFinished)):
             self._live.refresh()
 
@@ -463,7 +465,7 @@ def watch_table(state: RunState, now: float) -> Any:
         phase = "Judging" if step.judging else step.phase
         took = _duration(step, now)
         tries = str(step.attempt) if step.attempt > 1 else ""
-        note = _note(step)
+        note = step_note(step)
         if not note and step.phase == "Succeeded" and step.output:
             note = " ".join(step.output.split())[:60]
         table.add_row(
