@@ -25,7 +25,7 @@ import contextlib
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from typing import Any, TextIO
 
-from ark.api import ALL_KINDS, GROUP, VERSION, kind_name
+from ark.api import GROUP
 from ark.cli.kubeconfig import ClusterTarget, ConfigError, connect, resolve_target
 from ark.kube.client import ApiError, Gone, KubeClient, NotFound, TransportError, WatchEvent
 from ark.kube.resources import Resource
@@ -41,12 +41,6 @@ EXIT_TIMEOUT = 124
 """``--timeout`` passed before the run finished (the run goes on), as timeout(1) exits."""
 EXIT_INTERRUPTED = 130
 
-ARK: dict[str, Resource] = {
-    kind_name(cls): Resource.custom(GROUP, VERSION, cls.info.plural, kind_name(cls)) for cls in ALL_KINDS
-}
-"""The ``arkonis.dev`` resources by kind."""
-ARK_RUNS = ARK["ArkRun"]
-ARK_TEAMS = ARK["ArkTeam"]
 CRD_HINT = "install ark's CRDs: kubectl apply -k manifests/crd"
 
 

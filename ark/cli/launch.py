@@ -60,8 +60,9 @@ async def launch(
     notes: Sequence[str] = (),
 ) -> int:
     """Create the ArkRun ``body``; print it (and ``notes`` on stderr); with ``--sync``/``--watch`` wait."""
-    from ark.cli.cluster import ARK_RUNS, EXIT_OK
+    from ark.cli.cluster import EXIT_OK
     from ark.cli.run_state import run_json, run_plan, run_state
+    from ark.controllers.resources import ARK_RUNS
 
     created = await cluster.create(ARK_RUNS, body)
     name = created["metadata"]["name"]

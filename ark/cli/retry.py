@@ -44,9 +44,10 @@ def run(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None 
 
     async def body(cluster: Cluster) -> int:
         from ark.api import ArkRunStatus
-        from ark.cli.cluster import ARK_RUNS, follow_hint
+        from ark.cli.cluster import follow_hint
         from ark.cli.launch import launch
         from ark.cli.run_state import RunDataError, run_plan
+        from ark.controllers.resources import ARK_RUNS
         from ark.kube.client import NotFound
         from ark.runs.create import retry_run
         from ark.runs.retry import RetryError, reusable_steps

@@ -24,9 +24,10 @@ import contextlib
 from collections.abc import AsyncGenerator
 from typing import Any, TextIO
 
-from ark.cli.cluster import ARK_RUNS, Cluster, ClusterError
+from ark.cli.cluster import Cluster, ClusterError
 from ark.cli.run_state import run_plan, run_state, terminal
 from ark.cli.run_view import LineWatch, LiveWatch
+from ark.controllers.resources import ARK_RUNS
 from ark.flow.actions import Action, RunFinished, StepChanged
 from ark.flow.engine import RETRY_PREFIX
 from ark.flow.plan import RunPlan

@@ -59,8 +59,9 @@ def run(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None 
 async def _list(cluster: Cluster, args: argparse.Namespace, out: TextIO) -> int:
     import json
 
-    from ark.cli.cluster import ARK_RUNS, EXIT_OK
+    from ark.cli.cluster import EXIT_OK
     from ark.cli.status_view import runs_json, runs_table
+    from ark.controllers.resources import ARK_RUNS
     from ark.runs.create import TEAM_LABEL, label_value
 
     selector = f"{TEAM_LABEL}={label_value(args.team)}" if args.team else None
@@ -79,11 +80,12 @@ async def _list(cluster: Cluster, args: argparse.Namespace, out: TextIO) -> int:
 async def _one(cluster: Cluster, args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     import json
 
-    from ark.cli.cluster import ARK_RUNS, ARK_TEAMS, EXIT_ERROR, EXIT_FAILED, EXIT_OK
+    from ark.cli.cluster import EXIT_ERROR, EXIT_FAILED, EXIT_OK
     from ark.cli.launch import full_state
     from ark.cli.run_follow import RunFollower, RunView
     from ark.cli.run_state import RunDataError, run_json, run_plan
     from ark.cli.status_view import newest_first, run_detail
+    from ark.controllers.resources import ARK_RUNS, ARK_TEAMS
     from ark.kube.client import NotFound
 
     name = args.run_name

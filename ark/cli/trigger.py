@@ -86,7 +86,7 @@ def run(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None 
 async def read_team(cluster: Cluster, name: str, prog: str, err: TextIO) -> Obj | None:
     """The ArkTeam ``name``, or None after saying it does not exist (and which teams do)."""
     from ark.api.issues import suggestion
-    from ark.cli.cluster import ARK_TEAMS
+    from ark.controllers.resources import ARK_TEAMS
     from ark.kube.client import NotFound
 
     try:

@@ -1,16 +1,21 @@
-"""The ``arkonis.dev`` resources the controllers read and write, and the labels they set."""
+"""The ``arkonis.dev`` resources the controllers (and the ``ark`` command) read and write, and the
+labels the operator sets."""
 
 from __future__ import annotations
 
-from ark.api import GROUP, VERSION, ArkAgent, ArkMemory, ArkRegistry, ArkRun, ArkSettings, ArkTeam
+from ark.api import ALL_KINDS, GROUP, VERSION, kind_name
 from ark.kube.resources import Resource
 
-ARK_AGENTS = Resource.custom(GROUP, VERSION, ArkAgent.info.plural, "ArkAgent")
-ARK_SETTINGS = Resource.custom(GROUP, VERSION, ArkSettings.info.plural, "ArkSettings")
-ARK_MEMORIES = Resource.custom(GROUP, VERSION, ArkMemory.info.plural, "ArkMemory")
-ARK_TEAMS = Resource.custom(GROUP, VERSION, ArkTeam.info.plural, "ArkTeam")
-ARK_RUNS = Resource.custom(GROUP, VERSION, ArkRun.info.plural, "ArkRun")
-ARK_REGISTRIES = Resource.custom(GROUP, VERSION, ArkRegistry.info.plural, "ArkRegistry")
+ARK: dict[str, Resource] = {
+    kind_name(cls): Resource.custom(GROUP, VERSION, cls.info.plural, kind_name(cls)) for cls in ALL_KINDS
+}
+"""The ``arkonis.dev`` resources by kind."""
+ARK_AGENTS = ARK["ArkAgent"]
+ARK_SETTINGS = ARK["ArkSettings"]
+ARK_MEMORIES = ARK["ArkMemory"]
+ARK_TEAMS = ARK["ArkTeam"]
+ARK_RUNS = ARK["ArkRun"]
+ARK_REGISTRIES = ARK["ArkRegistry"]
 
 FIELD_MANAGER = "ark-operator"
 """Field manager of every server-side apply the operator makes."""

@@ -17,7 +17,7 @@ from typing import Any
 
 import yaml
 
-from ark.cli.cluster import ARK_RUNS
+from ark.controllers.resources import ARK_RUNS
 from ark.kube.client import KubeClient
 
 Obj = dict[str, Any]

@@ -12,8 +12,9 @@ from urllib.parse import urlsplit
 import pytest
 import yaml
 
-from ark.cli.cluster import ARK_TEAMS, Cluster
+from ark.cli.cluster import Cluster
 from ark.cli.kubeconfig import connect, resolve_target
+from ark.controllers.resources import ARK_TEAMS
 from tests.conftest import Kubectl
 from tests.integration.cli.support import ark, ark_env, write_kubeconfig
 

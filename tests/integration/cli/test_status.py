@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from ark.api.run import RunTrigger
-from ark.cli.cluster import ARK_RUNS, ARK_TEAMS
+from ark.controllers.resources import ARK_RUNS, ARK_TEAMS
 from ark.kube.client import KubeClient
 from ark.runs.create import run_for_team
 from ark.runs.outputs import PendingOutput, digest_of, preview, write_output
