@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ark.controllers.resources import ARK_RUNS
+from ark.controllers.resources import ARK_RUNS, ARK_TEAMS
 from ark.runs.create import retry_run
 from tests.integration.controllers.conftest import Start
 from tests.integration.controllers.run.support import apply_team, finished, run_status, step, trigger
@@ -132,3 +132,37 @@ spec:
     assert status["phase"] == "Succeeded"
     assert step(status, "a")["message"] == f"reused from run {name}"
     assert not [t for t in await pods.tasks("two-a") if t.run == retried["metadata"]["uid"]]
+
+
+async def test_editing_the_team_does_not_change_a_run_already_started(
+    start_operator: Start, namespace: str
+) -> None:
+    cluster = await start_operator()
+    kube, pods = cluster.kube, cluster.pods
+    await apply_team(
+        kube,
+        namespace,
+        """
+metadata: {name: edited}
+spec:
+  roles: [{name: a, model: mock, systemPrompt: p}, {name: b, model: mock, systemPrompt: p}]
+  pipeline: [{role: a}, {role: b, dependsOn: [a], inputs: {ask: "the first wording"}}]
+""",
+    )
+    name = await trigger(kube, namespace, "edited")
+    first = await pods.task("edited-a", "a")
+    team = await kube.get(ARK_TEAMS, "edited", namespace)
+    pipeline = team["spec"]["pipeline"]
+    pipeline[1]["inputs"] = {"ask": "a new wording"}
+    await kube.patch(ARK_TEAMS, "edited", {"spec": {"pipeline": pipeline}}, namespace)
+    await pods.answer(first, "a done")
+    second = await pods.task("edited-b", "b")
+    assert second.prompt == "ask: the first wording\n"
+    await pods.answer(second, "b done")
+    assert (await finished(kube, namespace, name))["phase"] == "Succeeded"
+    later = await trigger(kube, namespace, "edited")
+    run = await kube.get(ARK_RUNS, later, namespace)
+    assert (run["spec"]["teamGeneration"], run["spec"]["teamSpec"]["pipeline"][1]["inputs"]) == (
+        2,
+        {"ask": "a new wording"},
+    )
