@@ -45,7 +45,7 @@ TEAM: dict[str, Any] = {
                 "name": f"s{i}",
                 "model": "llama-test",
                 "systemPrompt": "p",
-                "limits": {"timeoutSeconds": 4, "maxConcurrentTasks": 25},
+                "limits": {"timeoutSeconds": 10, "maxConcurrentTasks": 25},
             }
             for i in range(1, STEPS + 1)
         ],
@@ -99,7 +99,7 @@ def agent_env(model: CountingModel) -> list[str]:
         "--agent-env=OPENAI_API_KEY=test",
         "--agent-env=AGENT_RECLAIM_GRACE_SECONDS=1",
         "--agent-env=AGENT_RECLAIM_INTERVAL_SECONDS=0.5",
-        # The operator waits long enough for a reclaimed task (timeout 4 + grace 1 + interval).
+        # The operator waits long enough for a reclaimed task (two timeouts + reclaim + this grace).
         "--step-grace-seconds=30",
     ]
 

@@ -13,7 +13,7 @@ import pytest
 from localcluster import ControlPlane, free_port
 
 from ark.controllers.agent_deployment import deployment_name
-from ark.controllers.resources import ARK_AGENTS, ARK_SETTINGS
+from ark.controllers.resources import ARK_AGENTS, ARK_SETTINGS, ARK_TEAMS
 from ark.kube.client import ApiError, KubeClient
 from ark.kube.resources import CONFIGMAPS, DEPLOYMENTS, PODS, SECRETS
 from ark.operator.config import DEFAULT_AGENT_IMAGE
@@ -164,9 +164,11 @@ async def test_the_operator_has_exactly_the_access_its_rbac_grants(
             "delete deployments": lambda: client.delete(DEPLOYMENTS, deployment_name("guarded"), namespace),
             "get secrets": lambda: client.get(SECRETS, "anything", namespace),
             "create secrets": lambda: client.create(SECRETS, secret("stolen", namespace, {"k": "v"})),
-            "patch arkagents (spec)": lambda: client.patch(
-                ARK_AGENTS, "guarded", {"spec": {"replicas": 3}}, namespace
+            # Teams are the user's: the operator writes their status only.
+            "patch arkteams (spec)": lambda: client.patch(
+                ARK_TEAMS, "any", {"spec": {"entry": "x"}}, namespace
             ),
+            "delete arkteams": lambda: client.delete(ARK_TEAMS, "any", namespace),
             "delete pods": lambda: client.delete(PODS, "any", namespace),
         }
         for verb, call in refused.items():

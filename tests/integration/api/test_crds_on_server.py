@@ -54,7 +54,7 @@ async def test_kubectl_get_ark_lists_every_sample(crds: list[str], kubectl: Kube
 
     names = kubectl("get", "ark", "-n", namespace, "-o", "name").stdout.split()
 
-    assert len(names) == 18
+    assert len(names) == 19
     assert {name.split("/")[0].split(".")[0] for name in names} == {kind.lower() for kind in KINDS}
 
 
@@ -317,7 +317,7 @@ async def test_objects_read_back_from_the_server_parse(
     listing = json.loads(kubectl("get", "ark", "-n", namespace, "-o", "json", "--show-managed-fields").stdout)
 
     parsed = [parse_object(item) for item in listing["items"]]
-    assert len(parsed) == 18
+    assert len(parsed) == 19
     agent = next(obj for obj in parsed if obj.metadata.name == "research-agent")
     assert agent.metadata.uid
     assert agent.metadata.managed_fields

@@ -172,6 +172,11 @@ async def test_relist_after_etcd_compaction_reports_only_real_differences(
 async def test_bookmarks_advance_the_resource_version(kube: KubeClient, namespace: str) -> None:
     other = f"bookmark-other-{uuid.uuid4().hex[:6]}"
     await kube.create(NAMESPACES, {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": other}})
+    # kube-controller-manager puts a ConfigMap in every new namespace: let it land before listing,
+    # so that it is not an event of the watch.
+    await wait_for(
+        lambda: kube.get(CONFIGMAPS, "kube-root-ca.crt", namespace), timeout=30, message="kube-root-ca.crt"
+    )
     # A short server timeout: the apiserver sends a bookmark two seconds before it.
     informer = SharedInformer(kube, CONFIGMAPS, namespace=namespace, min_watch_timeout=4)
     informer.start()
