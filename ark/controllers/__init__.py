@@ -1,6 +1,7 @@
-"""Controllers: one module per kind, each a reconciler plugged into :mod:`ark.kube`.
+"""Controllers: one package per kind, each a reconciler plugged into :mod:`ark.kube`.
 
-``agent`` reconciles ArkAgents into Deployments of agent pods; its pure helpers
-(``agent_prompt``, ``agent_deployment``, ``agent_status``, ``budget``) hold the
-logic and do no I/O, so they are unit-tested on their own.
+``agent`` (ArkAgent -> Deployment), ``team`` (ArkTeam -> owned agents, status, budget, history),
+``run`` (ArkRun: the run engine over Redis Streams), ``registry`` (ArkRegistry: the capability
+index). Their pure modules hold the logic and do no I/O, so they are unit-tested on their own;
+``budget``, ``cache`` and ``resources`` are shared.
 """

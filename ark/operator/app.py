@@ -12,8 +12,8 @@ from urllib.parse import urlsplit, urlunsplit
 
 import redis.asyncio as aioredis
 
-from ark.controllers.agent import AgentControllerOptions, setup_agent_controller
-from ark.controllers.agent_deployment import AgentDefaults
+from ark.controllers.agent.controller import AgentControllerOptions, setup_agent_controller
+from ark.controllers.agent.deployment import AgentDefaults
 from ark.controllers.budget import BudgetReader
 from ark.controllers.registry.controller import RegistryOptions, setup_registry_controller
 from ark.controllers.run.controller import RunOptions, setup_run_controller

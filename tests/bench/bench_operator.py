@@ -26,7 +26,7 @@ from typing import Any
 
 from localcluster import ControlPlane, RedisServer
 
-from ark.controllers.agent_deployment import deployment_name
+from ark.controllers.agent.deployment import deployment_name
 from ark.controllers.resources import ARK_AGENTS
 from ark.kube.client import KubeClient
 from ark.kube.resources import DEPLOYMENTS, NAMESPACES

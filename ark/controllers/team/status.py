@@ -28,7 +28,7 @@ import datetime
 from dataclasses import dataclass, field
 from typing import Any
 
-from ark.controllers.agent_status import budget_message
+from ark.controllers.agent.status import budget_message
 from ark.controllers.budget import BudgetState
 from ark.kube.conditions import get_condition, remove_condition, set_condition
 

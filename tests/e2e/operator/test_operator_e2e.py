@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from localcluster import ControlPlane, free_port
 
-from ark.controllers.agent_deployment import deployment_name
+from ark.controllers.agent.deployment import deployment_name
 from ark.controllers.resources import ARK_AGENTS, ARK_SETTINGS, ARK_TEAMS
 from ark.kube.client import ApiError, KubeClient
 from ark.kube.resources import CONFIGMAPS, DEPLOYMENTS, PODS, SECRETS

@@ -16,8 +16,8 @@ from typing import Any
 import pytest
 import redis.asyncio as aioredis
 
-from ark.controllers.agent import AgentControllerOptions, setup_agent_controller
-from ark.controllers.agent_deployment import AgentDefaults
+from ark.controllers.agent.controller import AgentControllerOptions, setup_agent_controller
+from ark.controllers.agent.deployment import AgentDefaults
 from ark.controllers.budget import BudgetReader
 from ark.kube.client import KubeClient
 from ark.kube.controller import Controller

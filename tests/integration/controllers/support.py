@@ -6,7 +6,7 @@ import base64
 from pathlib import Path
 from typing import Any
 
-from ark.controllers.agent_deployment import deployment_name
+from ark.controllers.agent.deployment import deployment_name
 from ark.controllers.resources import ARK_AGENTS
 from ark.kube.client import KubeClient, NotFound
 from ark.kube.conditions import get_condition

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from ark.api import ArkAgentSpec, ArkMemorySpec, ArkSettingsSpec
-from ark.controllers.agent_deployment import AgentDefaults, AgentInputs
-from ark.controllers.agent_prompt import ResolvedPrompt, resolve_prompt
+from ark.controllers.agent.deployment import AgentDefaults, AgentInputs
+from ark.controllers.agent.prompt import ResolvedPrompt, resolve_prompt
 
 DEFAULTS = AgentDefaults(image="ghcr.io/arkonis-dev/ark:1.2.3", task_queue_url="redis.ark-system.svc:6379")
 

@@ -177,7 +177,8 @@ async def test_the_team_budget_scales_its_agents_to_zero_and_back_when_the_windo
     await finished(kube, namespace, name)
     # Recorded from the result: 60 tokens. An older 50 pushes the team over until it leaves the window.
     key = team_budget_key(namespace, "frugal")
-    members = await cluster.redis.zrange(key, 0, -1)
+    # Written in the Redis round trip that follows the status write that the test saw.
+    members = await wait_for(lambda: cluster.redis.zrange(key, 0, -1), timeout=10, message="usage recorded")
     assert members == [f"{(await pods.tasks('frugal-a'))[0].id}:60"]
     leaves_in_ms = 6000
     await cluster.redis.zadd(key, {"older.a.1:50": time.time_ns() // 1_000_000 - WINDOW_MS + leaves_in_ms})

@@ -8,7 +8,7 @@ import hashlib
 import pytest
 from podrunner.env import expand
 
-from ark.controllers.agent_prompt import PromptResolutionError, compose, escape, resolve_prompt
+from ark.controllers.agent.prompt import PromptResolutionError, compose, escape, resolve_prompt
 from tests.unit.controllers.conftest import settings, spec
 
 CM_REF = {"configMapKeyRef": {"name": "prompts", "key": "main"}}

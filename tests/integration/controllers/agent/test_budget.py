@@ -8,8 +8,8 @@ import time
 import pytest
 from localcluster import free_port
 
-from ark.controllers.agent import AgentControllerOptions, setup_agent_controller
-from ark.controllers.agent_deployment import AgentDefaults
+from ark.controllers.agent.controller import AgentControllerOptions, setup_agent_controller
+from ark.controllers.agent.deployment import AgentDefaults
 from ark.controllers.budget import BudgetReader
 from ark.kube.client import KubeClient
 from ark.kube.manager import Manager

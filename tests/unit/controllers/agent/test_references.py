@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ark.controllers.agent_references import (
+from ark.controllers.agent.references import (
     configmap_refs,
     data_changed,
     memory_refs,

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from ark.controllers.agent_deployment import PROMPT_HASH_ANNOTATION
+from ark.controllers.agent.deployment import PROMPT_HASH_ANNOTATION
 from ark.controllers.resources import ARK_MEMORIES, ARK_SETTINGS
 from ark.kube.client import KubeClient
 from ark.kube.resources import CONFIGMAPS, EVENTS, SECRETS

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ark.controllers.agent_deployment import deployment_name
+from ark.controllers.agent.deployment import deployment_name
 from ark.kube.client import KubeClient, PatchType
 from ark.kube.resources import DEPLOYMENTS
 from tests.conftest import Kubectl

@@ -18,7 +18,7 @@ One reconcile, reading only from the informer caches (never a LIST):
 
 Deletion is left to the garbage collector (owner references, no finalizer). ConfigMaps,
 Secrets, ArkSettings and ArkMemories enqueue exactly the agents that reference them (indexes
-in :mod:`~ark.controllers.agent_references`), so a missing prompt is picked up as soon as it
+in :mod:`~ark.controllers.agent.references`), so a missing prompt is picked up as soon as it
 appears. A used-up budget requeues the agent for the moment the window frees up.
 """
 
@@ -37,7 +37,7 @@ from pydantic import ValidationError
 from redis import exceptions as redis_errors
 
 from ark.api import API_VERSION, ArkAgentSpec, ArkMemorySpec, ArkSettingsSpec
-from ark.controllers.agent_deployment import (
+from ark.controllers.agent.deployment import (
     AgentDefaults,
     AgentInputs,
     agent_labels,
@@ -46,8 +46,8 @@ from ark.controllers.agent_deployment import (
     running_prompt,
     selector_string,
 )
-from ark.controllers.agent_prompt import PromptResolutionError, ResolvedPrompt, resolve_prompt
-from ark.controllers.agent_references import (
+from ark.controllers.agent.prompt import PromptResolutionError, ResolvedPrompt, resolve_prompt
+from ark.controllers.agent.references import (
     CONFIGMAP_INDEX,
     INDEXERS,
     MEMORY_INDEX,
@@ -55,7 +55,7 @@ from ark.controllers.agent_references import (
     SETTINGS_INDEX,
     data_changed,
 )
-from ark.controllers.agent_status import (
+from ark.controllers.agent.status import (
     BUDGET_EXCEEDED,
     READY,
     Observation,

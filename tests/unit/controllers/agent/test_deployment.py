@@ -6,7 +6,7 @@ import hashlib
 import json
 from typing import Any
 
-from ark.controllers.agent_deployment import (
+from ark.controllers.agent.deployment import (
     DEFAULT_RESOURCES,
     AgentDefaults,
     agent_env,
@@ -14,7 +14,7 @@ from ark.controllers.agent_deployment import (
     running_prompt,
     selector_string,
 )
-from ark.controllers.agent_prompt import resolve_prompt
+from ark.controllers.agent.prompt import resolve_prompt
 from ark_runtime.config import AgentConfig
 from tests.unit.controllers.conftest import DEFAULTS, inputs, memory, settings, spec
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime
 from typing import Any
 
-from ark.controllers.agent_status import Observation, compute_status, condition_changed, owned_status
+from ark.controllers.agent.status import Observation, compute_status, condition_changed, owned_status
 from ark.controllers.budget import evaluate
 from ark_runtime.queue.budget import WINDOW_MS
 

@@ -5,10 +5,10 @@ left out (annotations a user adds, an extra env var set by someone else, server 
 belong to others and survive every apply.
 
 Environment, in this order (the kubelet expands ``$(VAR)`` only from variables defined earlier,
-so every literal value is escaped with :func:`~ark.controllers.agent_prompt.escape`):
+so every literal value is escaped with :func:`~ark.controllers.agent.prompt.escape`):
 
 ``POD_NAME`` (downward API), ``AGENT_NAMESPACE``, ``AGENT_NAME``, ``AGENT_MODEL``, the prompt
-(``AGENT_SYSTEM_PROMPT``, see :mod:`~ark.controllers.agent_prompt`), ``TASK_QUEUE_URL``,
+(``AGENT_SYSTEM_PROMPT``, see :mod:`~ark.controllers.agent.prompt`), ``TASK_QUEUE_URL``,
 ``AGENT_MCP_SERVERS`` (always, ``[]`` without servers; a header read from a Secret or ConfigMap
 becomes ``ARK_MCP_<i>_HEADER_<j>``, by server and header position, and the JSON names it with
 ``valueFromEnv``), ``AGENT_WEBHOOK_TOOLS`` (with tools), ``AGENT_MAX_TOKENS``, ``AGENT_TIMEOUT_SECONDS``,
@@ -30,7 +30,7 @@ from typing import Any
 
 from ark.api import API_VERSION, ArkAgentSpec, ArkMemorySpec, ArkSettingsSpec, to_wire
 from ark.api.shared import Limits, McpServer
-from ark.controllers.agent_prompt import PROMPT_VARIABLE, SOURCE_VARIABLE, ResolvedPrompt, escape
+from ark.controllers.agent.prompt import PROMPT_VARIABLE, SOURCE_VARIABLE, ResolvedPrompt, escape
 from ark.controllers.resources import MANAGED_BY, MANAGED_BY_LABEL
 
 Obj = dict[str, Any]

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from ark.controllers.agent_deployment import PROMPT_HASH_ANNOTATION
+from ark.controllers.agent.deployment import PROMPT_HASH_ANNOTATION
 from ark.controllers.resources import ARK_AGENTS
 from ark.kube.client import KubeClient
 from ark.kube.resources import EVENTS, PODS, REPLICASETS
