@@ -36,7 +36,7 @@ from typing import Any
 from pydantic import ValidationError
 from redis import exceptions as redis_errors
 
-from ark.api import API_VERSION, ArkAgentSpec, ArkMemorySpec, ArkSettingsSpec
+from ark.api import API_VERSION, ArkAgentSpec, ArkMemorySpec, ArkSettingsSpec, ArkTeamSpec
 from ark.controllers.agent.deployment import (
     AgentDefaults,
     AgentInputs,
@@ -69,10 +69,13 @@ from ark.controllers.resources import (
     ARK_AGENTS,
     ARK_MEMORIES,
     ARK_SETTINGS,
+    ARK_TEAMS,
     FIELD_MANAGER,
     MANAGED_BY,
     MANAGED_BY_LABEL,
 )
+from ark.controllers.team.agents import member_env
+from ark.controllers.team.references import agent_refs
 from ark.kube.client import ApiError, KubeClient, NotFound, TransportError
 from ark.kube.conditions import get_condition
 from ark.kube.controller import Controller, Result, generation_changed
@@ -135,6 +138,7 @@ class AgentReconciler:
         defaults: AgentDefaults,
         recorder: EventRecorder,
         budget: BudgetReader | None = None,
+        teams: Cache | None = None,
     ) -> None:
         self.client = client
         self.agents = agents
@@ -146,6 +150,7 @@ class AgentReconciler:
         self.defaults = defaults
         self.recorder = recorder
         self.budget = budget
+        self.teams = teams
         self._applied: dict[str, _Applied] = {}
         self._written: dict[str, _Written] = {}
 
@@ -197,6 +202,7 @@ class AgentReconciler:
             replicas=desired,
             settings=settings,
             memory=self._memory(namespace, spec),
+            team_env=self._team_env(namespace, name),
         )
         error: str | None = None
         try:
@@ -237,6 +243,20 @@ class AgentReconciler:
             # ConfigMap/Secret watch brings the agent back here when the source reappears.
             return (running_prompt(deployment) if deployment is not None else None), str(exc)
         return prompt, None
+
+    def _team_env(self, namespace: str, name: str) -> tuple[tuple[str, str], ...]:
+        if self.teams is None:
+            return ()
+        teams: list[tuple[str, ArkTeamSpec]] = []
+        for obj in self.teams.in_namespace(namespace):
+            if f"{namespace}/{name}" not in agent_refs(obj):
+                continue
+            try:
+                spec = ArkTeamSpec.model_validate(obj.get("spec") or {}, by_alias=True, by_name=False)
+            except ValidationError:
+                continue  # the team controller reports it
+            teams.append((obj["metadata"]["name"], spec))
+        return member_env(name, namespace, teams)
 
     def _memory(self, namespace: str, spec: ArkAgentSpec) -> ArkMemorySpec | None:
         if spec.memory_ref is None:
@@ -373,6 +393,7 @@ def setup_agent_controller(
     secrets = Cache(factory, SECRETS, namespaces)
     settings = Cache(factory, ARK_SETTINGS, namespaces)
     memories = Cache(factory, ARK_MEMORIES, namespaces)
+    teams = Cache(factory, ARK_TEAMS, namespaces)
     reconciler = AgentReconciler(
         manager.client,
         agents=agents,
@@ -384,6 +405,7 @@ def setup_agent_controller(
         defaults=options.defaults,
         recorder=manager.event_recorder(FIELD_MANAGER),
         budget=budget,
+        teams=teams,
     )
     controller = Controller(
         "arkagent", reconciler.reconcile, workers=options.workers, metrics=manager.metrics
@@ -404,6 +426,11 @@ def setup_agent_controller(
     for cache, index in ((configmaps, CONFIGMAP_INDEX), (secrets, SECRET_INDEX)):
         for informer in cache.informers.values():
             controller.watch_mapped(informer, referencing(index), update_filter=data_changed)
+    for informer in teams.informers.values():
+        # A team's arkAgent roles give the agents they name AGENT_TEAM_* (routes for delegate()).
+        controller.watch_mapped(
+            informer, agent_refs, update_filter=generation_changed, map_old_on_update=True
+        )
     for cache, index in ((settings, SETTINGS_INDEX), (memories, MEMORY_INDEX)):
         for informer in cache.informers.values():
             controller.watch_mapped(informer, referencing(index), update_filter=generation_changed)

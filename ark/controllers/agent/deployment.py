@@ -16,7 +16,8 @@ becomes ``ARK_MCP_<i>_HEADER_<j>``, by server and header position, and the JSON 
 budget), ``AGENT_VALIDATOR_PROMPT`` (semantic probe), ``AGENT_PROBE_INTERVAL_SECONDS`` (with a
 probe), ``AGENT_TEMPERATURE`` / ``AGENT_OUTPUT_FORMAT`` (ArkSettings), ``AGENT_MEMORY_BACKEND``
 (ArkMemory, else ArkSettings) and the ``AGENT_MEMORY_*`` variables of the backend (secret
-values through ``secretKeyRef``). Then the operator-wide extra variables (``--agent-env``,
+values through ``secretKeyRef``), ``AGENT_TEAM_*`` for an agent teams reference
+(:func:`~ark.controllers.team.agents.member_env`). Then the operator-wide extra variables (``--agent-env``,
 literal values), then ``spec.env``: at each of these two steps an entry named like an earlier
 one replaces it in place, others are appended. So ``spec.env`` wins over ``--agent-env``, which
 wins over the operator's own variables.
@@ -76,6 +77,8 @@ class AgentInputs:
     replicas: int
     settings: ArkSettingsSpec | None = None
     memory: ArkMemorySpec | None = None
+    team_env: tuple[tuple[str, str], ...] = ()
+    """``AGENT_TEAM_*`` from the teams whose ``arkAgent`` roles it plays."""
 
 
 def deployment_name(agent: str) -> str:
@@ -210,6 +213,7 @@ def agent_env(inputs: AgentInputs, defaults: AgentDefaults) -> list[Obj]:
         if settings.output_format:
             env.append(_literal("AGENT_OUTPUT_FORMAT", settings.output_format))
     env += _memory_env(inputs)
+    env += [_literal(name, value) for name, value in inputs.team_env]
     env = _overridden(env, [_literal(name, value) for name, value in defaults.extra_env])
     return _overridden(env, [to_wire(var) for var in spec.env or ()])
 

@@ -8,9 +8,15 @@ order); the role's own ``env`` follows and wins. A routed team owns its router,
 ``<team>-router`` (the ``routing.model`` with the router's instructions). While the team's daily
 budget is used up, every owned agent has 0 replicas.
 
+An ArkAgent a team only references (``arkAgent:`` role) is rendered by the agent controller,
+with the variables :func:`member_env` gives it: ``AGENT_TEAM_ROUTES`` with the delegation targets
+of every role it plays (in team-name order; the run engine still checks ``canDelegate`` per
+team), and ``AGENT_TEAM_NAME``/``AGENT_TEAM_ROLE`` when it plays exactly one role.
+
 Interface::
 
     bodies = owned_agents(team, spec, budget_exceeded=False)   # name -> server-side apply body
+    env = member_env("billing-agent", "ns", teams)              # ((name, value), ...) for its pods
 """
 
 from __future__ import annotations
@@ -107,3 +113,27 @@ def owned_agents(team: Obj, spec: ArkTeamSpec, *, budget_exceeded: bool = False)
         }
         out[router] = _body(team, router, ROUTER_ROLE, router_spec)
     return out
+
+
+def member_env(
+    agent: str, namespace: str, teams: list[tuple[str, ArkTeamSpec]]
+) -> tuple[tuple[str, str], ...]:
+    """``AGENT_TEAM_*`` of the ArkAgent ``agent`` of ``namespace``, referenced by the roles of
+    ``teams`` (``(name, spec)`` pairs of that namespace)."""
+    plays: list[tuple[str, str]] = []
+    routes: dict[str, str] = {}
+    for team, spec in sorted(teams, key=lambda item: item[0]):
+        for role in spec.roles or ():
+            if role.ark_agent != agent:
+                continue
+            plays.append((team, role.name))
+            for target in role.can_delegate or ():
+                target_agent = role_agent(spec, team, target)
+                if target_agent is not None:
+                    routes.setdefault(target, tasks_stream(namespace, target_agent))
+    env: list[tuple[str, str]] = []
+    if len(plays) == 1:
+        env += [("AGENT_TEAM_NAME", plays[0][0]), ("AGENT_TEAM_ROLE", plays[0][1])]
+    if routes:
+        env.append(("AGENT_TEAM_ROUTES", json.dumps(routes, separators=(",", ":"))))
+    return tuple(env)

@@ -18,7 +18,7 @@ from ark_runtime.queue.budget import WINDOW_MS
 from tests.conftest import Kubectl
 from tests.integration.controllers.conftest import Start
 from tests.integration.controllers.run.support import apply_team, finished, trigger
-from tests.integration.controllers.support import condition
+from tests.integration.controllers.support import condition, env_of, get_deployment
 from tests.support.wait import wait_for
 
 pytestmark = [pytest.mark.cluster, pytest.mark.redis]
@@ -113,11 +113,21 @@ async def test_a_missing_agent_is_named_found_by_watch_and_losing_it_degrades_th
     await wait_for(
         lambda: _phase(kube, namespace, "desk", "Ready"), timeout=60, message="Ready once it exists"
     )
+    billing = await wait_for(
+        lambda: _env_has(kube, namespace, "billing-agent", "AGENT_TEAM_ROLE"), timeout=30, message="team env"
+    )
+    assert (billing["AGENT_TEAM_NAME"]["value"], billing["AGENT_TEAM_ROLE"]["value"]) == ("desk", "billing")
     await kube.patch(ARK_AGENTS, "billing-agent", {"spec": {"replicas": 0}}, namespace)
     degraded = await wait_for(
         lambda: _phase(kube, namespace, "desk", "Degraded"), timeout=60, message="Degraded"
     )
     assert condition(degraded, "Ready")["message"] == "no ready replica: billing 0/0"
+
+
+async def _env_has(kube: KubeClient, namespace: str, agent: str, name: str) -> dict[str, Any] | None:
+    deployment = await get_deployment(kube, namespace, agent)
+    env = env_of(deployment) if deployment is not None else {}
+    return env if name in env else None
 
 
 async def _reason(kube: KubeClient, namespace: str, name: str, reason: str) -> dict[str, Any] | None:

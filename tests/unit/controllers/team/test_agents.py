@@ -8,7 +8,7 @@ from typing import Any
 import yaml
 
 from ark.api import ArkAgentSpec, ArkTeamSpec
-from ark.controllers.team.agents import owned_agents, role_agent
+from ark.controllers.team.agents import member_env, owned_agents, role_agent
 
 TEAM_YAML = """
 apiVersion: arkonis.dev/v1alpha1
@@ -136,3 +136,29 @@ def test_the_agent_playing_a_role() -> None:
         "billing-agent",
     )
     assert role_agent(spec, "desk", "nobody") is None
+
+
+def test_an_agent_teams_reference_gets_their_routes_and_its_role_when_it_has_one() -> None:
+    _, desk = _team()
+    _, other = _team(
+        """
+metadata: {name: alpha, namespace: ops, uid: u2}
+spec:
+  entry: lead
+  roles:
+    - {name: lead, arkAgent: billing-agent, canDelegate: [helper, tech]}
+    - {name: helper, model: m, systemPrompt: p}
+    - {name: tech, arkAgent: tech-agent}
+"""
+    )
+    assert member_env("billing-agent", "ops", [("desk", desk)]) == (
+        ("AGENT_TEAM_NAME", "desk"),
+        ("AGENT_TEAM_ROLE", "billing"),
+    )
+    both = dict(member_env("billing-agent", "ops", [("desk", desk), ("alpha", other)]))
+    assert "AGENT_TEAM_ROLE" not in both
+    assert json.loads(both["AGENT_TEAM_ROUTES"]) == {
+        "helper": "ark:tasks:ops:alpha-helper",
+        "tech": "ark:tasks:ops:tech-agent",
+    }
+    assert member_env("nobody", "ops", [("desk", desk)]) == ()
