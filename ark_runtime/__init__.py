@@ -6,7 +6,7 @@ Core API (stable; ``ark run``'s in-process workers use exactly this)::
     AgentConfig.from_env(env: Mapping[str, str]) -> AgentConfig      # §12 contract; errors name the variable
 
     from ark_runtime.providers import select_provider, provider_name_for, MockProvider, Provider
-    select_provider(model: str, explicit: str | None = None, env: Mapping[str, str] | None = None) -> Provider
+    select_provider(model, explicit=None, env=None, limits=None) -> Provider
         # explicit ("anthropic" | "openai" | "mock"; "auto"/None = by model name) wins; a missing key
         # raises ConfigError naming ANTHROPIC_API_KEY / OPENAI_API_KEY
     class Provider(Protocol):
