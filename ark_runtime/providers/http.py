@@ -29,7 +29,7 @@ _SNIPPET = 200
 class JsonPoster:
     """One pooled client per provider; :meth:`post` retries and classifies errors.
 
-    ``not_found_hint`` is added to a 404 that is not an API error of its own (the path itself is
+    ``not_found_hint`` is added to a 404 that is not about the model (so the path itself is
     wrong), e.g. how the base URL should end.
     """
 
@@ -111,8 +111,10 @@ class JsonPoster:
                 f"cannot reach {where}: {type(exc).__name__} {exc}".rstrip(), retryable=True
             ) from None
         if response.status_code >= 400:
-            message, structured = _error_message(response)
-            hint = f" ({self.not_found_hint})" if response.status_code == 404 and not structured else ""
+            message = _error_message(response)
+            # "model not found" is a 404 too; any other 404 means the URL itself does not exist.
+            wrong_path = response.status_code == 404 and "model" not in message.lower()
+            hint = f" ({self.not_found_hint})" if wrong_path and self.not_found_hint else ""
             raise ProviderError(
                 f"{where} answered HTTP {response.status_code}: {message}{hint}",
                 retryable=is_retryable_status(response.status_code),
@@ -159,18 +161,17 @@ def _snippet(raw: bytes) -> str:
     return repr(text + ("..." if len(raw) > _SNIPPET else ""))
 
 
-def _error_message(response: httpx.Response) -> tuple[str, bool]:
-    """The error text, and whether it came from the API's own error object."""
+def _error_message(response: httpx.Response) -> str:
     # Both APIs answer {"error": {"message": ...}}; fall back to the raw text.
     try:
         data = response.json()
     except (json.JSONDecodeError, UnicodeDecodeError):
         text = response.content[:500].decode("utf-8", "replace").strip()
-        return text or response.reason_phrase, False
+        return text or response.reason_phrase
     if isinstance(data, dict):
         error = data.get("error")
         if isinstance(error, dict) and isinstance(error.get("message"), str):
-            return str(error["message"]), True
+            return str(error["message"])[:500]
         if isinstance(error, str):
-            return error, True
-    return response.content[:500].decode("utf-8", "replace"), False
+            return error[:500]
+    return response.content[:500].decode("utf-8", "replace")
