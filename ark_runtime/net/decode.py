@@ -61,7 +61,7 @@ class BodyDecoder:
             piece = self._decompress(data)
             data = self._zlib.unconsumed_tail
             if piece:
-                self._count(len(piece))
+                self._count(len(piece), self.raw_bytes - len(data))
                 yield piece
             if self._zlib.eof:
                 return  # trailing bytes after the end of the compressed stream are ignored
@@ -77,7 +77,7 @@ class BodyDecoder:
                 raise DecodeError(f"the {self.encoding} body is corrupt: {exc}") from None
             if not piece:
                 return
-            self._count(len(piece))
+            self._count(len(piece), self.raw_bytes)
             yield piece
 
     def _decompress(self, data: bytes) -> bytes:
@@ -91,10 +91,11 @@ class BodyDecoder:
                 return self._decompress(data)
             raise DecodeError(f"the {self.encoding} body is corrupt: {exc}") from None
 
-    def _count(self, size: int) -> None:
+    def _count(self, size: int, consumed: int) -> None:
+        # ``consumed``: compressed bytes zlib has taken so far (not the ones still waiting in its tail).
         self.decoded_bytes += size
-        if self.decoded_bytes > RATIO_CHECK_AFTER and self.decoded_bytes > self.max_ratio * self.raw_bytes:
+        if self.decoded_bytes > RATIO_CHECK_AFTER and self.decoded_bytes > self.max_ratio * consumed:
             raise DecodeError(
                 f"the {self.encoding} body inflates more than {self.max_ratio}:1 "
-                f"({self.raw_bytes} bytes became over {self.decoded_bytes}): refused as a decompression bomb"
+                f"({consumed} bytes became over {self.decoded_bytes}): refused as a decompression bomb"
             )

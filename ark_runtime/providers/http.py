@@ -24,6 +24,9 @@ from ark_runtime.providers.base import ChatRequest, ProviderError
 from ark_runtime.providers.retry import backoff_seconds, is_retryable_status, retry_after_seconds, should_stop
 
 _SNIPPET = 200
+DEADLINE_MARGIN = 0.2
+"""Seconds before the task deadline an attempt gives up, so this (which can name the URL) reports it
+rather than the tool-use loop's own guard at the deadline itself."""
 
 
 class JsonPoster:
@@ -84,8 +87,10 @@ class JsonPoster:
     ) -> dict[str, Any]:
         where = f"{self.service} at {display_url(url)}"
         remaining = request.remaining()
-        if remaining is not None and remaining <= 0:
-            raise ProviderError(f"no answer from {where} before the task deadline")
+        if remaining is not None:
+            remaining -= DEADLINE_MARGIN
+            if remaining <= 0:
+                raise ProviderError(f"no answer from {where} before the task deadline")
         budget = self.limits.model_timeout if remaining is None else min(remaining, self.limits.model_timeout)
         try:
             async with asyncio.timeout(budget):
