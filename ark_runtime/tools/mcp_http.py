@@ -11,10 +11,26 @@ from __future__ import annotations
 
 import httpx2
 
-from ark_runtime.net.bounds import Violation, response_hook, stream_class
+from ark_runtime.net.bounds import Violation, headers_error, oversized_headers, response_hook, stream_class
 from ark_runtime.net.decode import ACCEPTED_ENCODINGS
 
 _Stream = stream_class(httpx2.AsyncByteStream)
+
+
+class _Transport(httpx2.AsyncHTTPTransport):
+    """Reports the HTTP parser's refusal of oversized headers, which happens before any hook runs."""
+
+    def __init__(self, on_violation: Violation) -> None:
+        super().__init__()
+        self._on_violation = on_violation
+
+    async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
+        try:
+            return await super().handle_async_request(request)
+        except httpx2.RemoteProtocolError as exc:
+            if oversized_headers(exc):
+                self._on_violation(headers_error(request.url))
+            raise
 
 
 def mcp_http_client(
@@ -24,6 +40,7 @@ def mcp_http_client(
     return httpx2.AsyncClient(
         headers={**(headers or {}), "Accept-Encoding": ACCEPTED_ENCODINGS},
         timeout=timeout,
+        transport=_Transport(on_violation),
         event_hooks={"response": [response_hook(_Stream, max_body, on_violation)]},
     )
 

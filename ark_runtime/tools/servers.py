@@ -33,7 +33,7 @@ from mcp.client.streamable_http import streamable_http_client
 from ark_runtime.backoff import Backoff
 from ark_runtime.config import McpServerConfig, Transport
 from ark_runtime.limits import Limits
-from ark_runtime.net.bounds import PeerError
+from ark_runtime.net.bounds import BODY_CAP, PeerError
 from ark_runtime.net.client import read_prefix
 from ark_runtime.tools.base import ToolResult
 from ark_runtime.tools.http_tool import tool_client, transport_failure
@@ -256,8 +256,12 @@ class ServerConnection:
             tool = f"{self.name}__{name}"
             try:
                 async with asyncio.timeout(self._call_timeout):
+                    # read_prefix bounds this read: past the cap the body is shown cut, not refused.
                     request = client.build_request(
-                        "POST", f"{base}/tools/call", json={"name": name, "arguments": dict(arguments)}
+                        "POST",
+                        f"{base}/tools/call",
+                        json={"name": name, "arguments": dict(arguments)},
+                        extensions={BODY_CAP: None},
                     )
                     reply = await client.send(request, stream=True)
                     try:

@@ -20,6 +20,7 @@ import time
 import zlib
 from collections.abc import Awaitable, Callable
 from functools import cache
+from typing import Any
 
 from localcluster import free_port
 
@@ -257,3 +258,82 @@ async def _read_request(reader: asyncio.StreamReader) -> tuple[str, bytes] | Non
             length = min(int(value.strip() or 0), 16 << 20)
     body = await reader.readexactly(length) if length else b""
     return path, body
+
+
+def hostile_asgi(app: Any, behaviour: str, methods: tuple[str, ...] = ("tools/call",)) -> Any:
+    """``app`` (a real MCP server) whose answers to the JSON-RPC ``methods`` misbehave as ``behaviour``:
+    ``endless``, ``gzip-bomb``, ``drip``, ``huge-headers``, ``endless-event`` (an event stream whose
+    one event never ends), ``hang`` (no answer) or ``rpc-error`` (a JSON-RPC error). Every other
+    message is the real server's. The handshake is ``server/discover`` then ``initialize``."""
+
+    async def wrapped(scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http" or scope["method"] != "POST":
+            await app(scope, receive, send)
+            return
+        chunks: list[bytes] = []
+        while True:
+            message = await receive()
+            chunks.append(message.get("body", b""))
+            if not message.get("more_body"):
+                break
+        body = b"".join(chunks)
+        try:
+            rpc = json.loads(body)
+        except ValueError:
+            rpc = {}
+        called = rpc.get("method") if isinstance(rpc, dict) else None
+        if called not in methods:
+            replayed = iter([{"type": "http.request", "body": body, "more_body": False}])
+
+            async def replay() -> Any:
+                return next(replayed, None) or await receive()
+
+            await app(scope, replay, send)
+            return
+        await _misbehave(send, behaviour, rpc.get("id"))
+
+    return wrapped
+
+
+async def _misbehave(send: Any, behaviour: str, rpc_id: Any) -> None:
+    deadline = time.monotonic() + MAX_SECONDS
+
+    async def start(headers: list[tuple[bytes, bytes]]) -> None:
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+
+    async def body(data: bytes, more: bool = True) -> None:
+        await send({"type": "http.response.body", "body": data, "more_body": more})
+
+    json_type = (b"content-type", b"application/json")
+    if behaviour == "endless":
+        await start([json_type])
+        for _ in range(GIB // CHUNK):
+            if time.monotonic() > deadline:
+                break
+            await body(b"a" * CHUNK)
+    elif behaviour == "gzip-bomb":
+        await start([json_type, (b"content-encoding", b"gzip")])
+        data = bomb("gzip")
+        for offset in range(0, len(data), CHUNK):
+            await body(data[offset : offset + CHUNK])
+    elif behaviour == "drip":
+        await start([json_type])
+        for byte in b'{"jsonrpc": "2.0", "id": 1, "result": {"content": []}}':
+            await body(bytes([byte]))
+            await asyncio.sleep(1.0)
+    elif behaviour == "huge-headers":
+        await start([json_type, *((f"x-junk-{i}".encode(), b"j" * 1000) for i in range(1024))])
+    elif behaviour == "hang":
+        await asyncio.sleep(MAX_SECONDS)
+    elif behaviour == "rpc-error":
+        error = {"code": -32603, "message": "the server is misconfigured"}
+        await start([json_type])
+        await body(json.dumps({"jsonrpc": "2.0", "id": rpc_id, "error": error}).encode())
+    elif behaviour == "endless-event":
+        await start([(b"content-type", b"text/event-stream")])
+        await body(b"event: message\ndata: ")
+        for _ in range(GIB // CHUNK):
+            if time.monotonic() > deadline:
+                break
+            await body(b"a" * CHUNK)
+    await body(b"", more=False)
