@@ -159,8 +159,9 @@ async def _headers(client: _Client, total: int) -> None:
 
 
 async def _normal(client: _Client, request: bytes) -> None:
-    match = re.search(rb'"content": ?"([^"]*)"', request)
-    body = openai_answer(f"ok: {match.group(1).decode() if match else ''}")
+    # The last message's content is the task prompt (the system prompt comes first).
+    contents = re.findall(rb'"content": ?"([^"]*)"', request)
+    body = openai_answer(f"ok: {contents[-1].decode() if contents else ''}")
     if await client.head(
         "200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))]
     ):
