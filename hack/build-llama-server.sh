@@ -50,6 +50,7 @@ echo "building llama-server (about 5 minutes on 2 cores)..."
 tar xzf "$work"/dl/llama_cpp_python-"$LLAMA_CPP_PYTHON_VERSION".tar.gz -C "$work" \
   "llama_cpp_python-$LLAMA_CPP_PYTHON_VERSION/vendor/llama.cpp"
 src="$work/llama_cpp_python-$LLAMA_CPP_PYTHON_VERSION/vendor/llama.cpp"
+rm -f "$src/.git"  # a submodule pointer to a git dir the sdist lacks; cmake would ask git about it
 # Portable x86-64 feature set without AMX (AMX crashes on these machines); no
 # downloads at build time (curl, prebuilt web UI off).
 cmake -S "$src" -B "$work/build" -G Ninja -DCMAKE_BUILD_TYPE=Release \
