@@ -190,6 +190,7 @@ class HostileServer:
         self._thread = threading.Thread(target=self._run, daemon=True)
         self._server: asyncio.Server | None = None
         self._stopping = asyncio.Event()
+        self._stopping = asyncio.Event()
 
     @property
     def url(self) -> str:
@@ -200,15 +201,23 @@ class HostileServer:
         wait_for_sync(lambda: self._server is not None, timeout=10, message="the hostile server")
 
     def stop(self) -> None:
-        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._loop.call_soon_threadsafe(self._stopping.set)
         self._thread.join(timeout=10)
 
     def _run(self) -> None:
-        asyncio.set_event_loop(self._loop)
-        self._server = self._loop.run_until_complete(
-            asyncio.start_server(self._handle, "127.0.0.1", self.port)
-        )
-        self._loop.run_forever()
+        self._loop.run_until_complete(self._serve())
+        self._loop.close()
+
+    async def _serve(self) -> None:
+        async with await asyncio.start_server(self._handle, "127.0.0.1", self.port) as server:
+            self._server = server
+            await self._stopping.wait()
+            server.close()
+            # A connection accepted while closing starts a handler late: repeat until none is left.
+            while handlers := [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]:
+                for task in handlers:
+                    task.cancel()
+                await asyncio.gather(*handlers, return_exceptions=True)
 
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         client = _Client(writer)
