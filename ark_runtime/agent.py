@@ -41,7 +41,11 @@ class Agent:
         builtins: list[Tool] = []
         if self._redis is not None:
             delegator = RedisDelegator(
-                self._redis, config.namespace, config.team_routes, config.timeout_seconds
+                self._redis,
+                config.namespace,
+                config.team_routes,
+                config.timeout_seconds,
+                limits.max_result_bytes,
             )
             builtins.append(DelegateTool(delegator, list(config.team_routes), config.max_delegation_depth))
         inline = [HttpTool(t, self._http, limits) for t in config.webhook_tools]

@@ -13,7 +13,14 @@ from collections.abc import Mapping
 
 import redis.asyncio as aioredis
 
-from ark_runtime.protocol import Result, Task, reply_stream, tasks_stream
+from ark_runtime.protocol import (
+    DEFAULT_MAX_RESULT_BYTES,
+    ProtocolError,
+    Result,
+    Task,
+    reply_stream,
+    tasks_stream,
+)
 from ark_runtime.queue.connection import Backoff, is_outage, stream_entries
 from ark_runtime.queue.submit import Submitter
 from ark_runtime.tools.delegate import DelegationError, child_path
@@ -36,9 +43,15 @@ class RedisDelegator:
     """A :data:`~ark_runtime.tools.delegate.DelegateFn` over Redis Streams."""
 
     def __init__(
-        self, redis: aioredis.Redis, namespace: str, routes: Mapping[str, str], timeout_seconds: float
+        self,
+        redis: aioredis.Redis,
+        namespace: str,
+        routes: Mapping[str, str],
+        timeout_seconds: float,
+        max_result_bytes: int = DEFAULT_MAX_RESULT_BYTES,
     ) -> None:
         self.redis = redis
+        self.max_result_bytes = max_result_bytes
         self.namespace = namespace
         self.routes = dict(routes)
         self.timeout_seconds = timeout_seconds
@@ -85,4 +98,15 @@ class RedisDelegator:
             for entry_id, fields in stream_entries(response):
                 cursor = entry_id
                 if fields.get("id") == child_id:
-                    return Result.from_fields(fields)
+                    return self._checked(fields)
+
+    def _checked(self, fields: dict[str, str]) -> Result:
+        # Another agent wrote this entry: read it within the same bounds as our own results.
+        try:
+            result = Result.from_fields(fields)
+        except ProtocolError as exc:
+            raise DelegationError(f"the sub-task's result entry is malformed: {exc}") from None
+        oversize = result.oversize(self.max_result_bytes)
+        if oversize:
+            raise DelegationError(f"the sub-task's result was refused: {oversize.split(';')[0]}")
+        return result

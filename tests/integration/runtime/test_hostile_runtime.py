@@ -7,15 +7,18 @@ result cap to Redis.
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
-from ark_runtime.protocol import Task, results_stream, tasks_stream
+from ark_runtime.protocol import Result, Task, reply_stream, results_stream, tasks_stream
 from ark_runtime.queue.connection import connect
+from ark_runtime.queue.delegation import RedisDelegator, child_task_id
 from ark_runtime.queue.submit import Submitter
+from ark_runtime.tools.delegate import DelegationError
 from tests.integration.runtime.support import runtimes
 from tests.integration.runtime.test_queue_processes import Results, env
 from tests.support.hostile import HostileServer
@@ -116,3 +119,39 @@ async def test_a_runtime_under_hostile_model_answers_keeps_serving(
     ours = [fields for _, fields in written if fields["run"] == run]
     assert len(ours) == len(bad) + len(good) + 1
     assert max(len(fields["output"].encode()) for fields in ours) <= RESULT_CAP
+
+
+@pytest.mark.parametrize(
+    ("output", "fields", "expected"),
+    [
+        (
+            "y" * 5000,
+            {},
+            "the sub-task's result was refused: the output is 5000 bytes, more than the 4096-byte",
+        ),
+        (
+            "fine",
+            {"status": "maybe"},
+            "the sub-task's result entry is malformed: result field 'status' must be",
+        ),
+    ],
+)
+async def test_a_delegating_agent_refuses_a_sub_result_over_the_cap_or_malformed(
+    redis_url: str, agent_name: str, output: str, fields: dict[str, str], expected: str
+) -> None:
+    redis = connect(redis_url)
+    delegator = RedisDelegator(
+        redis, "rt", {"helper": f"{agent_name}-helper"}, 10, max_result_bytes=RESULT_CAP
+    )
+    parent = Task(id=f"{agent_name}.entry.1", run=agent_name, step="entry", prompt="p")
+    child_id = child_task_id(parent, "helper", "do it")
+    entry = {
+        **Result(id=child_id, run=agent_name, step="helper", status="ok", output=output).to_fields(),
+        **fields,
+    }
+    try:
+        await redis.xadd(reply_stream("rt", parent.id), entry)  # type: ignore[arg-type]
+        with pytest.raises(DelegationError, match=re.escape(expected)):
+            await delegator("helper", "do it", parent)
+    finally:
+        await redis.aclose()
