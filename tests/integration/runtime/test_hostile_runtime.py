@@ -7,6 +7,7 @@ result cap to Redis.
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -14,6 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from ark_runtime.health import HealthServer, Readiness
 from ark_runtime.protocol import Result, Task, reply_stream, results_stream, tasks_stream
 from ark_runtime.queue.connection import connect
 from ark_runtime.queue.delegation import RedisDelegator, child_task_id
@@ -155,3 +157,29 @@ async def test_a_delegating_agent_refuses_a_sub_result_over_the_cap_or_malformed
             await delegator("helper", "do it", parent)
     finally:
         await redis.aclose()
+
+
+async def raw_status(port: int, head: bytes) -> bytes:
+    """The status line a request head that never ends gets (httpx would not send one)."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    try:
+        writer.write(head)
+        await writer.drain()
+        return (await reader.readline()).strip()
+    finally:
+        writer.close()
+
+
+async def test_the_health_server_refuses_oversized_requests_and_keeps_answering() -> None:
+    server = HealthServer(Readiness(None, 30), port=0, host="127.0.0.1")
+    port = await server.start()
+    try:
+        junk = b"q" * (64 * 1024)
+        long_url = await raw_status(port, b"GET /healthz?" + junk)
+        huge_header = await raw_status(port, b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Junk: " + junk)
+        async with httpx.AsyncClient() as client:
+            ordinary = await client.get(f"http://127.0.0.1:{port}/healthz")
+    finally:
+        await server.stop()
+    assert long_url == huge_header == b"HTTP/1.1 400 Bad Request"
+    assert (ordinary.status_code, ordinary.text) == (200, "ok")
