@@ -163,7 +163,6 @@ class ServerConnection:
                 self.config.url,
                 headers=self._headers,
                 timeout=self._connect_timeout,
-                sse_read_timeout=self._call_timeout,
                 httpx_client_factory=McpClientFactory(limit, self._violated),
             )
         else:

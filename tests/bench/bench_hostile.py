@@ -2,7 +2,7 @@
 
 - ``runtime_rss_hostile_peak``: the worst peak RSS over every hostile model server behaviour
   (endless body, 1 GiB, gzip/deflate bombs, a byte a second, huge headers) for both providers,
-  each one ``ark run`` process reaped with ``wait4``, and over the same behaviours behind an
+  each one ``ark run`` process reporting its own ``VmHWM`` at exit, and over the same behaviours behind an
   inline HTTP tool and a simple HTTP tool server (the ``tool_probe`` child's ``VmHWM``).
 - ``runtime_rss_ordinary_peak``: the same ``ark run`` against an ordinary answer, for scale.
 """
@@ -43,7 +43,7 @@ def ark_run(team_dir: Path, provider: str, base_url: str) -> float:
     prefix = "OPENAI" if provider == "openai" else "ANTHROPIC"
     env.update({f"{prefix}_API_KEY": "sk-bench", f"{prefix}_BASE_URL": base_url})
     return run_measured(
-        [ARK, "run", str(team), "--provider", provider], env, timeout=60, cwd=REPO
+        ARK, ["run", str(team), "--provider", provider], env, timeout=60, cwd=REPO
     ).peak_rss_mb
 
 

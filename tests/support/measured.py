@@ -1,15 +1,34 @@
-"""Running a command as a user would and measuring what it cost: exit code, output, time, peak RSS."""
+"""Running a console script as a user would and measuring what it cost: exit code, output, time, peak RSS.
+
+The peak is the process's own ``VmHWM`` from ``/proc/self/status``, written when it exits. The
+kernel's ``ru_maxrss`` would not do: it counts the memory the child shared with its (large) test
+parent between fork and exec.
+"""
 
 from __future__ import annotations
 
-import os
 import subprocess
+import sys
 import tempfile
-import threading
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+
+# Runs the script as its console entry point would, and reports VmHWM at exit (sys.exit included).
+_LAUNCHER = """
+import atexit, os, runpy, sys
+
+def report():
+    with open("/proc/self/status") as status:
+        peak = next(line.split()[1] for line in status if line.startswith("VmHWM:"))
+    with open(os.environ["ARK_TEST_PEAK_FILE"], "w") as out:
+        out.write(peak)
+
+atexit.register(report)
+sys.argv = sys.argv[1:]
+runpy.run_path(sys.argv[0], run_name="__main__")
+"""
 
 
 @dataclass(frozen=True)
@@ -21,33 +40,26 @@ class Measured:
     stderr: str
     seconds: float
     peak_rss_mb: float
-    """The process's peak resident set size, as the kernel accounted it when it was reaped."""
 
 
 def run_measured(
-    args: Sequence[str], env: Mapping[str, str], timeout: float, cwd: Path | None = None
+    script: str, args: Sequence[str], env: Mapping[str, str], timeout: float, cwd: Path | None = None
 ) -> Measured:
-    """Run ``args`` to completion (killed after ``timeout`` seconds) and reap it with ``wait4``."""
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+    """Run the Python console ``script`` (e.g. ``.venv/bin/ark``) with ``args`` to completion."""
+    with tempfile.NamedTemporaryFile(suffix=".peak") as peak:
         started = time.monotonic()
-        proc = subprocess.Popen(
-            list(args), env=dict(env), stdout=out, stderr=err, stdin=subprocess.DEVNULL, cwd=cwd
+        done = subprocess.run(
+            [sys.executable, "-c", _LAUNCHER, script, *args],
+            env={**env, "ARK_TEST_PEAK_FILE": peak.name},
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+            cwd=cwd,
+            stdin=subprocess.DEVNULL,
         )
-        # The kernel's own accounting of the child, read when it is reaped; a timer ends a hung one.
-        killer = threading.Timer(timeout, proc.kill)
-        killer.start()
-        try:
-            _, status, usage = os.wait4(proc.pid, 0)
-        finally:
-            killer.cancel()
         seconds = time.monotonic() - started
-        proc.returncode = os.waitstatus_to_exitcode(status)
-        out.seek(0)
-        err.seek(0)
-        return Measured(
-            proc.returncode,
-            out.read().decode(errors="replace"),
-            err.read().decode(errors="replace"),
-            seconds,
-            usage.ru_maxrss / 1024,
-        )
+        kib = Path(peak.name).read_text()
+    if not kib:
+        raise AssertionError(f"{script} exited without reporting its peak RSS: {done.stderr[-2000:]}")
+    return Measured(done.returncode, done.stdout, done.stderr, seconds, int(kib) / 1024)

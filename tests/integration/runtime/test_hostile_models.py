@@ -1,7 +1,7 @@
 """``ark run`` (the providers agent pods run) against model servers that misbehave on purpose.
 
 Each case is a real ``ark run`` process against the raw-socket :class:`HostileServer`: its exit
-code, its message and its peak RSS (the kernel's accounting, from ``wait4``) are what a user
+code, its message and its peak RSS (its own ``VmHWM`` at exit) are what a user
 would see and what an agent pod's memory limit would see.
 """
 
@@ -68,7 +68,7 @@ def ark_run(tmp_path: Path, provider: str, base_url: str, timeout: int = TIMEOUT
         if provider == "openai"
         else {"ANTHROPIC_API_KEY": "sk-ant-test", "ANTHROPIC_BASE_URL": base_url}
     )
-    return run_measured([ARK, "run", str(team), "--provider", provider], env, timeout=60, cwd=REPO)
+    return run_measured(ARK, ["run", str(team), "--provider", provider], env, timeout=60, cwd=REPO)
 
 
 @pytest.mark.parametrize("provider", ["openai", "anthropic"])
