@@ -45,6 +45,7 @@ INJECTION_DEFENCE = (
 )
 
 _tracer = trace.get_tracer("ark_runtime.loop")
+_DEFAULTS = Limits()
 _T = TypeVar("_T")
 
 
@@ -99,10 +100,10 @@ async def run_task(
     instant (see :func:`task_deadline`) or None; ``limits`` gives the result cap and the repeated-call
     threshold.
     """
-    limits = limits or Limits()
+    limits = limits or _DEFAULTS
     started = now_ms()
     token = current_task.set(task)
-    state = _LoopState(RepeatGuard(limits.max_repeated_tool_calls))
+    state = _LoopState(limits.max_repeated_tool_calls)
     try:
         text = await _loop(
             task, provider, tools, system_prompt, max_tokens, deadline, max_turns, temperature, state
@@ -135,13 +136,21 @@ async def run_task(
 
 
 class _LoopState:
-    __slots__ = ("repeats", "tool_calls", "truncated", "usage")
+    __slots__ = ("_repeats", "max_repeats", "tool_calls", "truncated", "usage")
 
-    def __init__(self, repeats: RepeatGuard) -> None:
+    def __init__(self, max_repeats: int) -> None:
         self.usage = Usage()
         self.tool_calls = 0
         self.truncated = False
-        self.repeats = repeats
+        self.max_repeats = max_repeats
+        self._repeats: RepeatGuard | None = None
+
+    @property
+    def repeats(self) -> RepeatGuard:
+        """Made on the first tool call: most tasks make none."""
+        if self._repeats is None:
+            self._repeats = RepeatGuard(self.max_repeats)
+        return self._repeats
 
 
 async def _loop(

@@ -15,7 +15,7 @@ Keys of the Redis protocol:
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass, fields
 from typing import Literal, get_args
 
 TaskKind = Literal["step", "delegate", "route", "probe", "judge"]
@@ -74,9 +74,19 @@ class ProtocolError(ValueError):
     """A stream entry that is not a valid task or result; the message names the field."""
 
 
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+
+
 def _to_fields(record: object) -> dict[str, str]:
-    items = asdict(record).items()  # type: ignore[call-overload]
-    return {k: ("1" if v else "") if isinstance(v, bool) else str(v) for k, v in items}
+    # Plain attribute reads: dataclasses.asdict deep-copies and is the slowest part of a commit.
+    names = _FIELD_NAMES.get(type(record))
+    if names is None:
+        names = _FIELD_NAMES.setdefault(type(record), tuple(f.name for f in fields(record)))  # type: ignore[arg-type]
+    out: dict[str, str] = {}
+    for name in names:
+        value = getattr(record, name)
+        out[name] = ("1" if value else "") if isinstance(value, bool) else str(value)
+    return out
 
 
 def _int(raw: dict[str, str], name: str, default: int = 0) -> int:

@@ -19,7 +19,7 @@ from tests.support.measured import Measured, run_measured
 
 ARK = str(Path(sys.executable).parent / "ark")
 REPO = Path(__file__).resolve().parents[3]
-TIMEOUT_SECONDS = 8
+TIMEOUT_SECONDS = 12
 RSS_LIMIT_MB = 200
 
 TEAM = """
