@@ -39,7 +39,7 @@ spec:
     - name: writer
       model: {model}
       systemPrompt: You write.
-      limits: {{timeoutSeconds: 20, maxTokensPerCall: 50}}
+      limits: {{timeoutSeconds: {timeout}, maxTokensPerCall: {max_tokens}}}
 {extra}
   pipeline:
     - role: writer
@@ -49,11 +49,20 @@ spec:
 
 
 def ark_run(
-    tmp_path: Path, provider: str, base_url: str, *args: str, extra: str = "", step_extra: str = ""
+    tmp_path: Path,
+    provider: str,
+    base_url: str,
+    *args: str,
+    extra: str = "",
+    step_extra: str = "",
+    max_tokens: int = 50,
+    timeout: int = 20,
 ) -> subprocess.CompletedProcess[str]:
     model = "claude-test" if provider == "anthropic" else "gpt-test"
     team = tmp_path / "team.yaml"
-    team.write_text(TEAM.format(model=model, extra=extra, step_extra=step_extra))
+    team.write_text(
+        TEAM.format(model=model, extra=extra, step_extra=step_extra, max_tokens=max_tokens, timeout=timeout)
+    )
     ours = ("OPENAI_", "ANTHROPIC_", "ARK_", "AGENT_")
     env = {k: v for k, v in os.environ.items() if not k.startswith(ours)}
     if provider == "openai":
@@ -65,7 +74,7 @@ def ark_run(
         capture_output=True,
         text=True,
         env=env,
-        timeout=60,
+        timeout=timeout + 60,
         check=False,
         cwd=REPO,
     )
