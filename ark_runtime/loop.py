@@ -4,18 +4,24 @@ The model is called until it answers without tool calls (at most ``max_turns`` c
 errors go back to the model as tool results; token usage is summed over every call; the
 deadline bounds model calls and tool calls alike. Nothing here raises for a bad model, tool or
 network: every failure becomes ``Result(status="error", error=<reason>)``.
+
+Honest outcomes: an answer cut off at the token limit is marked ``truncated``; a model that keeps
+making the same call with the same result is told once (:mod:`ark_runtime.repeats`), then the
+task fails saying so; an output over the result cap fails the task instead of being written.
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import time
 from collections.abc import Awaitable
 from typing import Any, TypeVar
 
 from opentelemetry import trace
 
-from ark_runtime.protocol import Result, Task
+from ark_runtime.limits import Limits
+from ark_runtime.protocol import Result, Task, clip_error
 from ark_runtime.providers.base import (
     AssistantTurn,
     ChatRequest,
@@ -29,6 +35,7 @@ from ark_runtime.providers.base import (
     Usage,
     UserTurn,
 )
+from ark_runtime.repeats import RepeatGuard
 from ark_runtime.tools.base import ToolResult, ToolSet, current_task
 
 INJECTION_DEFENCE = (
@@ -38,6 +45,7 @@ INJECTION_DEFENCE = (
 )
 
 _tracer = trace.get_tracer("ark_runtime.loop")
+_DEFAULTS = Limits()
 _T = TypeVar("_T")
 
 
@@ -83,16 +91,19 @@ async def run_task(
     consumer: str,
     max_turns: int = 20,
     temperature: float | None = None,
+    limits: Limits | None = None,
 ) -> Result:
     """Run ``task`` to a result.
 
     ``system_prompt`` is used as given (see :func:`build_system_prompt`); ``max_tokens`` caps each
     call (the task's own ``max_tokens`` lowers it); ``deadline`` is a :func:`time.monotonic`
-    instant (see :func:`task_deadline`) or None.
+    instant (see :func:`task_deadline`) or None; ``limits`` gives the result cap and the repeated-call
+    threshold.
     """
+    limits = limits or _DEFAULTS
     started = now_ms()
     token = current_task.set(task)
-    state = _LoopState()
+    state = _LoopState(limits.max_repeated_tool_calls)
     try:
         text = await _loop(
             task, provider, tools, system_prompt, max_tokens, deadline, max_turns, temperature, state
@@ -100,10 +111,10 @@ async def run_task(
         status: Any = "ok"
         error = ""
     except _TaskFailed as exc:
-        text, status, error = "", "error", str(exc)
+        text, status, error = "", "error", clip_error(str(exc))
     finally:
         current_task.reset(token)
-    return Result(
+    result = Result(
         id=task.id,
         run=task.run,
         step=task.step,
@@ -116,15 +127,30 @@ async def run_task(
         consumer=consumer,
         started_ms=started,
         finished_ms=now_ms(),
+        truncated=state.truncated and status == "ok",
     )
+    oversize = result.oversize(limits.max_result_bytes)
+    if oversize:
+        return dataclasses.replace(result, status="error", output="", truncated=False, error=oversize)
+    return result
 
 
 class _LoopState:
-    __slots__ = ("tool_calls", "usage")
+    __slots__ = ("_repeats", "max_repeats", "tool_calls", "truncated", "usage")
 
-    def __init__(self) -> None:
+    def __init__(self, max_repeats: int) -> None:
         self.usage = Usage()
         self.tool_calls = 0
+        self.truncated = False
+        self.max_repeats = max_repeats
+        self._repeats: RepeatGuard | None = None
+
+    @property
+    def repeats(self) -> RepeatGuard:
+        """Made on the first tool call: most tasks make none."""
+        if self._repeats is None:
+            self._repeats = RepeatGuard(self.max_repeats)
+        return self._repeats
 
 
 async def _loop(
@@ -156,13 +182,17 @@ async def _loop(
         response = await _call_model(provider, request, deadline)
         state.usage = state.usage + response.usage
         if not response.tool_calls:
+            state.truncated = response.stop_reason == "max_tokens"
             return response.text
         messages.append(AssistantTurn(response.text, response.tool_calls))
         state.tool_calls += len(response.tool_calls)
+        stuck = state.repeats.refusal(response.tool_calls)
+        if stuck:
+            raise _TaskFailed(stuck)
         results = await _bounded(
             _call_tools(tools, response.tool_calls), deadline, "while its tools were running"
         )
-        messages.append(ToolResultsTurn(results))
+        messages.append(ToolResultsTurn(state.repeats.observe(response.tool_calls, results)))
     raise _TaskFailed(f"the model was still calling tools after {max_turns} turns (limit AGENT_MAX_TURNS)")
 
 

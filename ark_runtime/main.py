@@ -30,7 +30,7 @@ async def run_agent(env: Mapping[str, str]) -> int:
         configure_logging(
             config.log_level, secret_values(env, [v for h in headers.values() for v in h.values()])
         )
-        provider = select_provider(config.model, config.provider, env)
+        provider = select_provider(config.model, config.provider, env, config.limits)
         agent = Agent(config, provider, headers)
     except ConfigError as exc:
         configure_logging(env.get("LOG_LEVEL", "INFO").upper(), secret_values(env))

@@ -21,7 +21,7 @@ refuses it) and the child's result, or the refusal, is written to the request's 
 
 from __future__ import annotations
 
-from dataclasses import MISSING, asdict, dataclass, fields
+from dataclasses import MISSING, dataclass, fields
 from typing import Literal, get_args
 
 TaskKind = Literal["step", "delegate", "route", "probe", "judge"]
@@ -31,6 +31,14 @@ ResultStatus = Literal["ok", "error"]
 MessageType = Literal["result", "delegate"]
 
 TASKS_GROUP = "workers"
+
+DEFAULT_MAX_RESULT_BYTES = 1024 * 1024
+"""Cap on a result's ``output`` (UTF-8 bytes). An agent fails a task whose output is larger instead
+of writing it; a reader (the operator, a delegating agent) treats a larger entry as an error."""
+MAX_RESULT_BYTES_VARIABLE = "AGENT_MAX_RESULT_BYTES"
+"""The environment variable that changes :data:`DEFAULT_MAX_RESULT_BYTES` (agents and operator alike)."""
+MAX_ERROR_CHARS = 4000
+"""Errors are ours, but quote peers: longer ones are cut, so an ``error`` field stays small."""
 RESULTS_GROUP = "operator"
 REPLIES_PREFIX = "ark:replies:"
 TYPE_FIELD = "type"
@@ -76,8 +84,19 @@ class ProtocolError(ValueError):
     """A stream entry that is not a valid task or result; the message names the field."""
 
 
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+
+
 def _to_fields(record: object) -> dict[str, str]:
-    return {k: str(v) for k, v in asdict(record).items()}  # type: ignore[call-overload]
+    # Plain attribute reads: dataclasses.asdict deep-copies and is the slowest part of a commit.
+    names = _FIELD_NAMES.get(type(record))
+    if names is None:
+        names = _FIELD_NAMES.setdefault(type(record), tuple(f.name for f in fields(record)))  # type: ignore[arg-type]
+    out: dict[str, str] = {}
+    for name in names:
+        value = getattr(record, name)
+        out[name] = ("1" if value else "") if isinstance(value, bool) else str(value)
+    return out
 
 
 def _int(raw: dict[str, str], name: str, default: int = 0) -> int:
@@ -166,6 +185,8 @@ class Result:
     started_ms: int = 0
     finished_ms: int = 0
     traceparent: str = ""
+    truncated: bool = False
+    """The model's final answer was cut off at the token limit (``output`` is incomplete)."""
 
     @property
     def total_tokens(self) -> int:
@@ -199,7 +220,27 @@ class Result:
             started_ms=_int(raw, "started_ms"),
             finished_ms=_int(raw, "finished_ms"),
             traceparent=raw.get("traceparent", ""),
+            truncated=raw.get("truncated", "") == "1",
         )
+
+    def oversize(self, max_bytes: int) -> str:
+        """Why this result must not be written or recorded ('' when its output fits ``max_bytes``)."""
+        if len(self.output) <= max_bytes // 4:  # UTF-8 is at most 4 bytes a character: no encoding needed
+            return ""
+        size = len(self.output.encode("utf-8", "surrogatepass"))
+        if size <= max_bytes:
+            return ""
+        return (
+            f"the output is {size} bytes, more than the {max_bytes}-byte result cap "
+            f"({MAX_RESULT_BYTES_VARIABLE}); it was not written to the queue"
+        )
+
+
+def clip_error(text: str) -> str:
+    """``text`` cut to :data:`MAX_ERROR_CHARS`, saying so."""
+    if len(text) <= MAX_ERROR_CHARS:
+        return text
+    return text[:MAX_ERROR_CHARS] + f" [... {len(text) - MAX_ERROR_CHARS} more characters cut]"
 
 
 @dataclass(frozen=True, slots=True)

@@ -102,6 +102,7 @@ def _step_json(step: StepState, providers: Mapping[str, str]) -> dict[str, Any]:
         "completionTime": _iso(step.completion_time),
         "durationSeconds": _duration(step),
         "output": step.output,
+        "truncated": step.truncated,
         "data": step.data(),
         "message": step.message,
         "resolvedAgent": step.resolved_agent,
@@ -145,6 +146,8 @@ def result_text(state: RunState) -> str:
     if state.phase == "Failed":
         lines += ["", f"Failed: {state.message or state.reason}"]
     else:
+        if state.message:
+            lines += ["", f"Note: {state.message}"]
         lines += ["", "Output:", state.output or ""]
     return "\n".join(lines) + "\n"
 
@@ -384,7 +387,8 @@ class LineWatch:
             self._line(f"{name} {tag}{extra}")
         elif action.phase == "Succeeded":
             took = _duration(step)
-            self._line(f"{name} [done] {step.total_tokens} tokens {took or 0:.2f}s")
+            tag = "[done, truncated]" if step.truncated else "[done]"
+            self._line(f"{name} {tag} {step.total_tokens} tokens {took or 0:.2f}s")
             preview = " ".join((step.output or "").split())
             if preview:
                 cut = preview[:PREVIEW_CHARS] + ("…" if len(preview) > PREVIEW_CHARS else "")

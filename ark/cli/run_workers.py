@@ -18,6 +18,7 @@ from ark.cli.run_setup import AgentSetup, LocalTeam, SetupError
 from ark_runtime.protocol import Result, Task
 
 if TYPE_CHECKING:
+    from ark_runtime.limits import Limits
     from ark_runtime.providers.base import Provider
     from ark_runtime.tools.base import Tool, ToolSource
 
@@ -80,9 +81,17 @@ def build_workers(
     secrets: Mapping[tuple[str, str], Mapping[str, str]],
     warn: Callable[[str], None],
 ) -> Workers:
-    """One worker per agent of ``team`` (and of the teams it contains)."""
-    from ark_runtime.config import ConfigError
+    """One worker per agent of ``team`` (and of the teams it contains).
 
+    The caps and timeouts of the runtime (``AGENT_MAX_*``, ``AGENT_*_TIMEOUT_SECONDS``) are read from
+    ``env`` as an agent pod reads them.
+    """
+    from ark_runtime.config import ConfigError, limits_from_env
+
+    try:
+        limits = limits_from_env(env)
+    except ConfigError as exc:
+        raise SetupError([str(exc)]) from None
     out = Workers()
     mock: Provider | None = None
     http_client: Any = None
@@ -99,7 +108,7 @@ def build_workers(
             from ark_runtime.providers.select import select_provider
 
             try:
-                provider = select_provider(setup.model, explicit, env)
+                provider = select_provider(setup.model, explicit, env, limits)
             except ConfigError as exc:
                 raise SetupError([f"{setup.source}: {exc}"]) from None
             out._closers.append(provider.aclose)
@@ -113,13 +122,13 @@ def build_workers(
         sources: list[ToolSource] = []
         if name != "mock" and not no_tools:
             if setup.tools and http_client is None:
-                import httpx
+                from ark_runtime.tools.http_tool import tool_client
 
-                http_client = httpx.AsyncClient()
+                http_client = tool_client(limits)
                 out._closers.append(http_client.aclose)
-            inline = _inline_tools(setup, http_client)
-            sources = _tool_servers(setup, secrets, warn, out)
-        out.workers[setup.key] = _worker(setup, provider, builtins, inline, sources)
+            inline = _inline_tools(setup, http_client, limits)
+            sources = _tool_servers(setup, secrets, warn, out, limits)
+        out.workers[setup.key] = _worker(setup, provider, builtins, inline, sources, limits)
     return out
 
 
@@ -130,12 +139,17 @@ def _provider_name(setup: AgentSetup, explicit: str | None) -> str:
 
 
 def _worker(
-    setup: AgentSetup, provider: Provider, builtins: list[Tool], inline: list[Tool], sources: list[ToolSource]
+    setup: AgentSetup,
+    provider: Provider,
+    builtins: list[Tool],
+    inline: list[Tool],
+    sources: list[ToolSource],
+    limits: Limits,
 ) -> Worker:
     from ark_runtime.loop import build_system_prompt, run_task, task_deadline
     from ark_runtime.tools.base import ToolSet
 
-    tools = ToolSet(builtins, inline, sources)
+    tools = ToolSet(builtins, inline, sources, limits.max_tool_result_bytes)
     system_prompt = build_system_prompt(setup.system_prompt, tools)
     judge_tools = ToolSet()
 
@@ -150,12 +164,13 @@ def _worker(
             deadline=task_deadline(task, setup.limits.timeout_seconds),
             consumer=CONSUMER,
             temperature=setup.temperature,
+            limits=limits,
         )
 
     return work
 
 
-def _inline_tools(setup: AgentSetup, client: Any) -> list[Tool]:
+def _inline_tools(setup: AgentSetup, client: Any, limits: Limits) -> list[Tool]:
     from ark_runtime.config import ConfigError, HttpToolConfig
     from ark_runtime.tools.http_tool import HttpTool
 
@@ -170,7 +185,7 @@ def _inline_tools(setup: AgentSetup, client: Any) -> list[Tool]:
             input_schema=schema,
         )
         try:
-            tools.append(HttpTool(config, client))
+            tools.append(HttpTool(config, client, limits))
         except ConfigError as exc:
             raise SetupError([f"{setup.source}: tool {spec.name}: {exc}"]) from None
     return tools
@@ -181,6 +196,7 @@ def _tool_servers(
     secrets: Mapping[tuple[str, str], Mapping[str, str]],
     warn: Callable[[str], None],
     out: Workers,
+    limits: Limits,
 ) -> list[ToolSource]:
     if not setup.mcp_servers:
         return []
@@ -209,7 +225,7 @@ def _tool_servers(
         config = McpServerConfig(
             name=server.name, url=server.url, transport=server.transport, guidance=server.guidance or ""
         )
-        connection = ServerConnection(config, headers)
+        connection = ServerConnection(config, headers, limits=limits)
         out._background.append(asyncio.create_task(connection.run(), name=f"tool-server-{server.name}"))
         sources.append(connection)
     return sources

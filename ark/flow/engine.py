@@ -42,6 +42,8 @@ from ark.flow.template import TemplateError, is_truthy, parse
 from ark_runtime.protocol import Result, Task, TaskKind, task_id
 
 RETRY_PREFIX = "retrying: "
+TRUNCATED_NOTE = "output cut off at the token limit (limits.maxTokensPerCall), it may be incomplete"
+TRUNCATED_CAUSE = "the answer was cut off at the token limit (limits.maxTokensPerCall), the likely cause"
 JUDGE_SUFFIX = ".judge"
 DEFAULT_STEP_GRACE_SECONDS = 5.0
 
@@ -457,6 +459,7 @@ class Engine:
             self._fail_step(state, step, result.error or "the task failed without a reason", now, out)
             return
         step.output = result.output
+        step.truncated = result.truncated
         plan_step = self.plan.step(step.name)
         if plan_step is None:
             parsed, value = extract_json(result.output)
@@ -466,11 +469,14 @@ class Engine:
         checked = check_answer(plan_step, result.output)
         step.output_json = checked.output_json
         if checked.schema_problem is not None:
+            problem = checked.schema_problem
+            if step.truncated:
+                problem += f"; {TRUNCATED_CAUSE}"
             if step.schema_retries < 1:
                 step.schema_retries += 1
-                self._retry(step, checked.schema_problem, out)
+                self._retry(step, problem, out)
             else:
-                self._fail_step(state, step, f"{checked.schema_problem} (after a retry)", now, out)
+                self._fail_step(state, step, f"{problem} (after a retry)", now, out)
             return
         if checked.validate_problem is not None:
             self._validation_failed(state, step, plan_step, checked.validate_problem, now, out)
@@ -575,6 +581,8 @@ class Engine:
         state: RunState | None = None,
     ) -> None:
         step.phase = "Succeeded"
+        if step.truncated:
+            message = f"{message}; {TRUNCATED_NOTE}" if message else TRUNCATED_NOTE
         step.message = message
         step.completion_time = now
         if state is not None and self.plan.steps and step.name in self.plan.step_index:
@@ -671,7 +679,9 @@ class Engine:
                 )
                 return
         state.output = output
-        self._finish(state, "Succeeded", "Succeeded", None, None, now, out)
+        cut = [s.name for s in state.steps.values() if s.phase == "Succeeded" and s.truncated]
+        note = f"{'step' if len(cut) == 1 else 'steps'} {', '.join(cut)}: {TRUNCATED_NOTE}" if cut else None
+        self._finish(state, "Succeeded", "Succeeded", note, None, now, out)
 
     def _final_step(self, state: RunState) -> StepState | None:
         if self.plan.routing is not None:

@@ -61,6 +61,8 @@ class StepState:
     routing_reason: str | None = None
     delegation_id: str | None = None
     """Delegation hops: the id the delegating agent gave the call; the same call again finds this hop."""
+    truncated: bool = False
+    """The last answer was cut off at the token limit (the task's result said so)."""
 
     @property
     def total_tokens(self) -> int:

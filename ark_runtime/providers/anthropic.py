@@ -5,8 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-import httpx
-
+from ark_runtime.limits import Limits
 from ark_runtime.providers.base import (
     AssistantTurn,
     ChatRequest,
@@ -17,10 +16,12 @@ from ark_runtime.providers.base import (
     ToolResultsTurn,
     Usage,
     UserTurn,
+    token_count,
 )
 from ark_runtime.providers.http import JsonPoster
 
 DEFAULT_BASE_URL = "https://api.anthropic.com"
+SERVICE = "the Anthropic API"
 API_VERSION = "2023-06-01"
 
 _STOP_REASONS: dict[str, StopReason] = {
@@ -41,12 +42,12 @@ class AnthropicProvider:
         model: str,
         api_key: str,
         base_url: str = DEFAULT_BASE_URL,
-        client: httpx.AsyncClient | None = None,
+        limits: Limits | None = None,
     ) -> None:
         self.model = model
         self._api_key = api_key
         self._url = base_url.rstrip("/") + "/v1/messages"
-        self._poster = JsonPoster("the Anthropic API", client)
+        self._poster = JsonPoster(SERVICE, limits or Limits(), not_found_hint(base_url))
 
     async def complete(self, request: ChatRequest) -> ChatResponse:
         """One Messages call."""
@@ -57,6 +58,17 @@ class AnthropicProvider:
     async def aclose(self) -> None:
         """Close the connection pool."""
         await self._poster.aclose()
+
+
+def not_found_hint(base_url: str) -> str:
+    """What to check when ``{base_url}/v1/messages`` does not exist."""
+    base = base_url.rstrip("/")
+    if base.endswith("/v1"):
+        return (
+            f"ANTHROPIC_BASE_URL is {base!r}: leave out the trailing /v1, ark adds /v1/messages "
+            f"(use {base.removesuffix('/v1') or base})"
+        )
+    return f"check ANTHROPIC_BASE_URL ({base!r}): ark calls {base}/v1/messages"
 
 
 def anthropic_body(model: str, request: ChatRequest) -> dict[str, Any]:
@@ -82,7 +94,8 @@ def anthropic_body(model: str, request: ChatRequest) -> dict[str, Any]:
                         {
                             "type": "tool_result",
                             "tool_use_id": r.call_id,
-                            "content": r.text,
+                            # Some compatible servers drop is_error: say it in the text too.
+                            "content": f"ERROR: {r.text}" if r.is_error else r.text,
                             "is_error": r.is_error,
                         }
                         for r in message.results
@@ -104,40 +117,46 @@ def anthropic_body(model: str, request: ChatRequest) -> dict[str, Any]:
 
 def anthropic_response(data: Mapping[str, Any]) -> ChatResponse:
     """Parse a Messages response; a body of the wrong shape raises :class:`ProviderError`."""
+    error = data.get("error")
+    if data.get("type") == "error" and isinstance(error, dict):
+        raise ProviderError(f"{SERVICE} answered with an error: {str(error.get('message'))[:500]}")
     content = data.get("content")
     if not isinstance(content, list):
-        raise ProviderError("the Anthropic API sent a malformed response body (no 'content' list)")
+        raise ProviderError(f"{SERVICE} sent a malformed response body (no 'content' list)")
     texts: list[str] = []
     calls: list[ToolCall] = []
     for block in content:
         if not isinstance(block, dict):
             raise ProviderError(
-                "the Anthropic API sent a malformed response body (a content block is not an object)"
+                f"{SERVICE} sent a malformed response body (a content block is not an object)"
             )
         if block.get("type") == "text":
-            texts.append(str(block.get("text", "")))
+            text = block.get("text", "")
+            if not isinstance(text, str):
+                raise ProviderError(
+                    f"{SERVICE} sent a malformed response body (a text block's 'text' is "
+                    f"{type(text).__name__}, not a string)"
+                )
+            texts.append(text)
         elif block.get("type") == "tool_use":
             arguments = block.get("input")
             call_id, name = block.get("id"), block.get("name")
             if not isinstance(call_id, str) or not isinstance(name, str):
-                raise ProviderError("the Anthropic API sent a malformed tool_use block (no id or name)")
+                raise ProviderError(f"{SERVICE} sent a malformed tool_use block (no id or name)")
             if isinstance(arguments, dict):
                 calls.append(ToolCall(call_id, name, arguments))
             else:
                 calls.append(ToolCall(call_id, name, {}, argument_error="tool input must be a JSON object"))
     usage = data.get("usage") or {}
     if not isinstance(usage, dict):
-        raise ProviderError("the Anthropic API sent a malformed response body ('usage' is not an object)")
+        raise ProviderError(f"{SERVICE} sent a malformed response body ('usage' is not an object)")
     input_tokens = sum(
-        _int(usage.get(k)) for k in ("input_tokens", "cache_creation_input_tokens", "cache_read_input_tokens")
+        token_count(usage, k, SERVICE)
+        for k in ("input_tokens", "cache_creation_input_tokens", "cache_read_input_tokens")
     )
     return ChatResponse(
         text="".join(texts),
         tool_calls=tuple(calls),
         stop_reason=_STOP_REASONS.get(str(data.get("stop_reason")), "other"),
-        usage=Usage(input_tokens, _int(usage.get("output_tokens"))),
+        usage=Usage(input_tokens, token_count(usage, "output_tokens", SERVICE)),
     )
-
-
-def _int(value: Any) -> int:
-    return value if isinstance(value, int) and not isinstance(value, bool) else 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -131,6 +132,24 @@ class ProviderError(Exception):
         self.retryable = retryable
         self.status = status
         self.retry_after = retry_after
+
+
+MAX_PLAUSIBLE_TOKENS = 10_000_000
+"""More tokens than any model's context in one call: a count above it is a broken server, not usage."""
+
+
+def token_count(usage: Mapping[str, Any], key: str, service: str) -> int:
+    """``usage[key]`` as a token count (0 when absent); a negative, absurd or non-integer value raises
+    :class:`ProviderError`, so budgets never run on silently wrong numbers."""
+    value = usage.get(key)
+    if value is None:
+        return 0
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_PLAUSIBLE_TOKENS:
+        raise ProviderError(
+            f"{service} sent an impossible token count: usage.{key} = {json.dumps(value)[:50]} "
+            f"(expected an integer from 0 to {MAX_PLAUSIBLE_TOKENS})"
+        )
+    return value
 
 
 class Provider(Protocol):

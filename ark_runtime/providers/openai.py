@@ -10,8 +10,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-import httpx
-
+from ark_runtime.limits import Limits
 from ark_runtime.providers.base import (
     AssistantTurn,
     ChatRequest,
@@ -22,10 +21,12 @@ from ark_runtime.providers.base import (
     ToolResultsTurn,
     Usage,
     UserTurn,
+    token_count,
 )
 from ark_runtime.providers.http import JsonPoster
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
+SERVICE = "the OpenAI-compatible API"
 
 _STOP_REASONS: dict[str, StopReason] = {
     "stop": "end_turn",
@@ -47,12 +48,12 @@ class OpenAIProvider:
         model: str,
         api_key: str,
         base_url: str = DEFAULT_BASE_URL,
-        client: httpx.AsyncClient | None = None,
+        limits: Limits | None = None,
     ) -> None:
         self.model = model
         self._api_key = api_key
         self._url = base_url.rstrip("/") + "/chat/completions"
-        self._poster = JsonPoster("the OpenAI-compatible API", client)
+        self._poster = JsonPoster(SERVICE, limits or Limits(), not_found_hint(base_url))
 
     async def complete(self, request: ChatRequest) -> ChatResponse:
         """One Chat Completions call."""
@@ -63,6 +64,17 @@ class OpenAIProvider:
     async def aclose(self) -> None:
         """Close the connection pool."""
         await self._poster.aclose()
+
+
+def not_found_hint(base_url: str) -> str:
+    """What to check when ``{base_url}/chat/completions`` does not exist."""
+    base = base_url.rstrip("/")
+    if not base.endswith("/v1"):
+        return (
+            f"OPENAI_BASE_URL is {base!r}; OpenAI-compatible servers usually serve it under /v1, "
+            f"e.g. {base}/v1 (ark adds /chat/completions)"
+        )
+    return f"check OPENAI_BASE_URL ({base!r}): ark calls {base}/chat/completions"
 
 
 def openai_body(model: str, request: ChatRequest) -> dict[str, Any]:
@@ -121,29 +133,44 @@ def openai_response(data: Mapping[str, Any]) -> ChatResponse:
     """Parse a Chat Completions response; a body of the wrong shape raises :class:`ProviderError`."""
     choices = data.get("choices")
     if not isinstance(choices, list) or not choices or not isinstance(choices[0], dict):
-        raise ProviderError("the OpenAI-compatible API sent a malformed response body (no 'choices')")
+        raise ProviderError(f"{SERVICE} sent a malformed response body (no 'choices')")
     message = choices[0].get("message")
     if not isinstance(message, dict):
-        raise ProviderError("the OpenAI-compatible API sent a malformed response body (no 'message')")
-    calls = tuple(_tool_call(raw) for raw in message.get("tool_calls") or [])
+        raise ProviderError(f"{SERVICE} sent a malformed response body (no 'message')")
+    raw_calls = message.get("tool_calls") or []
+    if not isinstance(raw_calls, list):
+        raise ProviderError(f"{SERVICE} sent a malformed response body ('tool_calls' is not a list)")
+    calls = tuple(_tool_call(raw) for raw in raw_calls)
     usage = data.get("usage") or {}
     if not isinstance(usage, dict):
-        raise ProviderError(
-            "the OpenAI-compatible API sent a malformed response body ('usage' is not an object)"
-        )
-    content = message.get("content")
+        raise ProviderError(f"{SERVICE} sent a malformed response body ('usage' is not an object)")
     return ChatResponse(
-        text=content if isinstance(content, str) else "",
+        text=_content(message.get("content")),
         tool_calls=calls,
         stop_reason=_STOP_REASONS.get(str(choices[0].get("finish_reason")), "other"),
-        usage=Usage(_int(usage.get("prompt_tokens")), _int(usage.get("completion_tokens"))),
+        usage=Usage(
+            token_count(usage, "prompt_tokens", SERVICE), token_count(usage, "completion_tokens", SERVICE)
+        ),
+    )
+
+
+def _content(content: Any) -> str:
+    # A string, null with tool calls, or (some compatible servers) a list of text parts.
+    if content is None or isinstance(content, str):
+        return content or ""
+    if isinstance(content, list) and all(
+        isinstance(p, dict) and p.get("type") == "text" and isinstance(p.get("text"), str) for p in content
+    ):
+        return "".join(p["text"] for p in content)
+    raise ProviderError(
+        f"{SERVICE} sent a malformed response body ('message.content' is {type(content).__name__}, not text)"
     )
 
 
 def _tool_call(raw: Any) -> ToolCall:
     function = raw.get("function") if isinstance(raw, dict) else None
     if not isinstance(function, dict) or not isinstance(function.get("name"), str):
-        raise ProviderError("the OpenAI-compatible API sent a malformed tool call (no function name)")
+        raise ProviderError(f"{SERVICE} sent a malformed tool call (no function name)")
     call_id = str(raw.get("id") or f"call_{function['name']}")
     arguments = function.get("arguments") or "{}"
     try:
@@ -153,7 +180,3 @@ def _tool_call(raw: Any) -> ToolCall:
     if not isinstance(parsed, dict):
         return ToolCall(call_id, function["name"], {}, argument_error="arguments must be a JSON object")
     return ToolCall(call_id, function["name"], parsed)
-
-
-def _int(value: Any) -> int:
-    return value if isinstance(value, int) and not isinstance(value, bool) else 0

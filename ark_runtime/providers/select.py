@@ -6,6 +6,7 @@ import os
 from collections.abc import Mapping
 
 from ark_runtime.config import ConfigError, ProviderName
+from ark_runtime.limits import Limits
 from ark_runtime.providers.base import Provider
 from ark_runtime.providers.mock import MockProvider
 
@@ -29,9 +30,15 @@ def provider_name_for(model: str, explicit: str | None = None) -> ProviderName:
 
 
 def select_provider(
-    model: str, explicit: str | None = None, env: Mapping[str, str] | None = None
+    model: str,
+    explicit: str | None = None,
+    env: Mapping[str, str] | None = None,
+    limits: Limits | None = None,
 ) -> Provider:
-    """Build the provider for ``model``; a missing key raises :class:`ConfigError` naming the variable."""
+    """Build the provider for ``model``; a missing key raises :class:`ConfigError` naming the variable.
+
+    ``limits`` bounds what the HTTP providers read (default: :class:`Limits` defaults).
+    """
     env = os.environ if env is None else env
     name = provider_name_for(model, explicit)
     if name == "mock":
@@ -46,7 +53,7 @@ def select_provider(
                 f"model {model!r} uses the anthropic provider, which needs ANTHROPIC_API_KEY; it is not set"
             )
         return anthropic.AnthropicProvider(
-            model, key, env.get("ANTHROPIC_BASE_URL") or anthropic.DEFAULT_BASE_URL
+            model, key, env.get("ANTHROPIC_BASE_URL") or anthropic.DEFAULT_BASE_URL, limits
         )
     from ark_runtime.providers import openai
 
@@ -56,4 +63,4 @@ def select_provider(
             f"model {model!r} uses the openai provider, which needs OPENAI_API_KEY; it is not set "
             "(for Ollama, vLLM or llama.cpp set OPENAI_BASE_URL and any non-empty OPENAI_API_KEY)"
         )
-    return openai.OpenAIProvider(model, key, env.get("OPENAI_BASE_URL") or openai.DEFAULT_BASE_URL)
+    return openai.OpenAIProvider(model, key, env.get("OPENAI_BASE_URL") or openai.DEFAULT_BASE_URL, limits)

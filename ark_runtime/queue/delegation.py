@@ -19,7 +19,15 @@ from typing import Any, TypeVar
 
 import redis.asyncio as aioredis
 
-from ark_runtime.protocol import DelegationRequest, Result, Task, reply_stream, results_stream
+from ark_runtime.protocol import (
+    DEFAULT_MAX_RESULT_BYTES,
+    DelegationRequest,
+    ProtocolError,
+    Result,
+    Task,
+    reply_stream,
+    results_stream,
+)
 from ark_runtime.queue.connection import Backoff, is_outage, stream_entries
 from ark_runtime.telemetry import inject_context
 from ark_runtime.tools.delegate import DelegationError
@@ -41,9 +49,15 @@ class RedisDelegator:
     """
 
     def __init__(
-        self, redis: aioredis.Redis, namespace: str, routes: Mapping[str, str], timeout_seconds: float
+        self,
+        redis: aioredis.Redis,
+        namespace: str,
+        routes: Mapping[str, str],
+        timeout_seconds: float,
+        max_result_bytes: int = DEFAULT_MAX_RESULT_BYTES,
     ) -> None:
         self.redis = redis
+        self.max_result_bytes = max_result_bytes
         self.namespace = namespace
         self.routes = dict(routes)
         self.timeout_seconds = timeout_seconds
@@ -78,7 +92,7 @@ class RedisDelegator:
         entries: Any = await _retrying(lambda: self.redis.xrange(request.reply_to))
         for _, fields in entries or ():
             if fields and fields.get("id") == request.id:
-                return Result.from_fields(fields)
+                return self._checked(fields)
         return None
 
     async def _wait(self, request: DelegationRequest, deadline_s: float) -> Result:
@@ -101,7 +115,18 @@ class RedisDelegator:
             for entry_id, fields in stream_entries(response):
                 cursor = entry_id
                 if fields.get("id") == request.id:
-                    return Result.from_fields(fields)
+                    return self._checked(fields)
+
+    def _checked(self, fields: dict[str, str]) -> Result:
+        # Another process wrote this entry: read it within the same bounds as our own results.
+        try:
+            result = Result.from_fields(fields)
+        except ProtocolError as exc:
+            raise DelegationError(f"the sub-task's result entry is malformed: {exc}") from None
+        oversize = result.oversize(self.max_result_bytes)
+        if oversize:
+            raise DelegationError(f"the sub-task's result was refused: {oversize.split(';')[0]}")
+        return result
 
 
 async def _retrying(call: Callable[[], Awaitable[T]]) -> T:

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import contextvars
+import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from ark_runtime.limits import DEFAULT_TOOL_RESULT_BYTES, describe_bytes
 from ark_runtime.protocol import Task
 from ark_runtime.providers.base import ToolSpec
+
+log = logging.getLogger("ark_runtime.tools")
 
 # The task whose tool-use loop is calling a tool. Tools are shared by concurrent tasks, so a
 # tool that needs its caller (``delegate``: parent id, delegation path, deadline) reads it here;
@@ -65,18 +69,35 @@ class ToolSource(Protocol):
         ...
 
 
+def cut(text: str, max_bytes: int) -> tuple[str, bool]:
+    """``text`` cut to at most ``max_bytes`` UTF-8 bytes (on a character boundary), and whether it was."""
+    if len(text) <= max_bytes // 4:  # at most 4 bytes a character: no need to encode
+        return text, False
+    raw = text.encode("utf-8", "surrogatepass")
+    if len(raw) <= max_bytes:
+        return text, False
+    return raw[:max_bytes].decode("utf-8", "ignore"), True
+
+
 class ToolSet:
-    """Every tool of an agent; a name resolves to built-ins first, then inline tools, then MCP tools."""
+    """Every tool of an agent; a name resolves to built-ins first, then inline tools, then MCP tools.
+
+    Results of inline and server tools longer than ``max_result_bytes`` are cut, with a marker the
+    model reads, and logged. Built-in results are not: ``delegate`` returns another task's output,
+    already bounded by the result cap.
+    """
 
     def __init__(
         self,
         builtins: Sequence[Tool] = (),
         inline: Sequence[Tool] = (),
         sources: Sequence[ToolSource] = (),
+        max_result_bytes: int = DEFAULT_TOOL_RESULT_BYTES,
     ) -> None:
         self.builtins = list(builtins)
         self.inline = list(inline)
         self.sources = list(sources)
+        self.max_result_bytes = max_result_bytes
 
     def resolved(self) -> dict[str, Tool]:
         """Name -> tool after the priority rule (reference §14.2)."""
@@ -100,9 +121,21 @@ class ToolSet:
         if tool is None:
             return ToolResult(f"unknown tool {name!r}", is_error=True)
         try:
-            return await tool.call(arguments)
+            result = await tool.call(arguments)
         except Exception as exc:  # a tool bug must reach the model as an error, not kill the task
-            return ToolResult(f"tool {name!r} failed: {type(exc).__name__}: {exc}", is_error=True)
+            result = ToolResult(f"tool {name!r} failed: {type(exc).__name__}: {exc}", is_error=True)
+        if tool in self.builtins:
+            return result
+        text, was_cut = cut(result.text, self.max_result_bytes)
+        if not was_cut:
+            return result
+        cap = describe_bytes(self.max_result_bytes)
+        log.warning("tool result truncated", extra={"tool": name, "cap_bytes": self.max_result_bytes})
+        return ToolResult(
+            f"{text}\n[ark: the result of {name} was longer than {cap} and was cut here "
+            "(AGENT_MAX_TOOL_RESULT_BYTES)]",
+            result.is_error,
+        )
 
     def guidance(self) -> str:
         """Per-server guidance for the system prompt."""

@@ -34,7 +34,7 @@ class Reply:
     body: Any = None
     status: int = 200
     headers: dict[str, str] = field(default_factory=dict)
-    raw: str | None = None
+    raw: str | bytes | None = None
     delay: float = 0.0
 
 

@@ -83,7 +83,7 @@ async def test_anthropic_multi_turn_tool_use(model_server: ModelServer) -> None:
     assert messages[2]["content"][0] == {
         "type": "tool_result",
         "tool_use_id": "toolu_1",
-        "content": "no such city",
+        "content": "ERROR: no such city",
         "is_error": True,
     }
     assert messages[4]["content"][0]["content"] == "12 C"
@@ -153,7 +153,10 @@ async def test_client_errors_are_not_retried(model_server: ModelServer) -> None:
     ]
     result = await run(AnthropicProvider("claude-test", "bad", model_server.url))
     assert result.status == "error"
-    assert result.error == "anthropic provider: the Anthropic API answered HTTP 401: invalid x-api-key"
+    assert result.error == (
+        f"anthropic provider: the Anthropic API at {model_server.url}/v1/messages answered HTTP 401: "
+        "invalid x-api-key"
+    )
     assert len(model_server.requests) == 1
 
 
@@ -161,7 +164,8 @@ async def test_malformed_json_is_a_clear_error(model_server: ModelServer) -> Non
     model_server.script = [Reply(raw="{this is not json")]
     result = await run(OpenAIProvider("gpt-4o", "k", model_server.openai_base))
     assert result.status == "error"
-    assert "malformed response body (not JSON" in result.error
+    assert "answered HTTP 200 with a body that is not JSON" in result.error
+    assert "'{this is not json'" in result.error
     model_server.script = [Reply({"choices": []})]
     result = await run(OpenAIProvider("gpt-4o", "k", model_server.openai_base))
     assert "malformed response body (no 'choices')" in result.error

@@ -20,6 +20,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from ark_runtime.config import Header, HttpToolConfig, McpServerConfig
+from ark_runtime.limits import Limits
 from ark_runtime.loop import build_system_prompt, run_task
 from ark_runtime.protocol import Task
 from ark_runtime.providers import AnthropicProvider
@@ -114,7 +115,7 @@ def simple_server() -> Iterator[ThreadedServer]:
 async def connected(
     config: McpServerConfig, headers: dict[str, str] | None = None
 ) -> AsyncIterator[ServerConnection]:
-    connection = ServerConnection(config, headers or {}, connect_timeout=5, retry_cap=0.5)
+    connection = ServerConnection(config, headers or {}, limits=Limits(connect_timeout=5), retry_cap=0.5)
     task = asyncio.create_task(connection.run())
     try:
         yield connection

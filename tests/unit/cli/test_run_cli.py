@@ -72,7 +72,7 @@ def test_the_json_result_has_the_documented_shape(capsys: pytest.CaptureFixture[
     step = result["steps"][0]
     assert list(step) == [
         "name", "role", "agent", "provider", "kind", "parent", "phase", "attempts", "retries", "iterations",
-        "tokens", "startTime", "completionTime", "durationSeconds", "output", "data", "message",
+        "tokens", "startTime", "completionTime", "durationSeconds", "output", "truncated", "data", "message",
         "resolvedAgent", "selectedCapability", "routingReason",
     ]  # fmt: skip
     assert (step["agent"], step["provider"], step["attempts"]) == ("writers-outline", "mock", 1)
