@@ -55,7 +55,7 @@ def add_controllers(manager: Manager, config: OperatorConfig, redis: aioredis.Re
     teams, _ = setup_team_controller(manager, TeamOptions(config.namespaces, config.workers), budget=budget)
     setup_run_controller(
         manager,
-        RunOptions(config.namespaces, config.workers, config.step_grace_seconds),
+        RunOptions(config.namespaces, config.workers, config.step_grace_seconds, config.max_result_bytes),
         inbox_url=queue_url,
         writer=QueueWriter(redis),
         on_usage=teams.enqueue,

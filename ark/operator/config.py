@@ -20,6 +20,8 @@ Flags (environment fallback in brackets, then the default):
   pod's service-account namespace, else ``ark-system``
 * ``--metrics-addr HOST:PORT`` [``METRICS_ADDR``]: ``:8081``, serving ``/healthz`` ``/readyz`` ``/metrics``
 * ``--workers N`` [``WORKERS``]: 8 concurrent reconciles per controller
+* ``AGENT_MAX_RESULT_BYTES`` (an ``--agent-env`` entry, else this process's environment): the cap
+  on a result's output, as the agents apply it; a larger result is recorded as the step's error
 * ``--step-grace-seconds S`` [``STEP_GRACE_SECONDS``]: 65. The operator waits for a task's
   result for two of its timeouts (``limits.timeoutSeconds``: the task may run again on another
   pod after a crash) plus this grace, which covers the runtime noticing the crash
@@ -41,6 +43,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ark import __version__
+from ark_runtime.protocol import DEFAULT_MAX_RESULT_BYTES, MAX_RESULT_BYTES_VARIABLE
 
 DEFAULT_AGENT_IMAGE = f"ghcr.io/arkonis-dev/ark:{__version__}"
 DEFAULT_TASK_QUEUE_URL = "redis.ark-system.svc.cluster.local:6379"
@@ -75,6 +78,7 @@ class OperatorConfig:
     workers: int
     log_level: str
     step_grace_seconds: float = 65.0
+    max_result_bytes: int = DEFAULT_MAX_RESULT_BYTES
 
 
 def _bool(value: str, name: str) -> bool:
@@ -172,6 +176,17 @@ def _parser(env: Mapping[str, str]) -> argparse.ArgumentParser:
     return parser
 
 
+def _result_cap(extra_env: tuple[tuple[str, str], ...], env: Mapping[str, str]) -> int:
+    """The cap on a result's output: the agents' (``--agent-env AGENT_MAX_RESULT_BYTES=N``), else
+    this process's ``AGENT_MAX_RESULT_BYTES``, else the runtime's default; so both sides agree."""
+    given = dict(extra_env).get(MAX_RESULT_BYTES_VARIABLE) or env.get(MAX_RESULT_BYTES_VARIABLE)
+    if not given:
+        return DEFAULT_MAX_RESULT_BYTES
+    if not given.isdigit() or int(given) < 1:
+        raise ConfigError(f"{MAX_RESULT_BYTES_VARIABLE} must be a positive number of bytes, got {given!r}")
+    return int(given)
+
+
 def parse_config(argv: Sequence[str], env: Mapping[str, str] | None = None) -> OperatorConfig:
     """Parse flags (falling back to ``env``); raises :class:`ConfigError` for invalid values."""
     env = os.environ if env is None else env
@@ -187,6 +202,7 @@ def parse_config(argv: Sequence[str], env: Mapping[str, str] | None = None) -> O
     else:
         extra_env = parse_env_assignments(_env_list(env.get("AGENT_EXTRA_ENV", "")), "AGENT_EXTRA_ENV")
     return OperatorConfig(
+        max_result_bytes=_result_cap(extra_env, env),
         kubeconfig=args.kubeconfig,
         namespaces=tuple(dict.fromkeys(n.strip() for n in namespaces)),
         task_queue_url=args.task_queue_url,

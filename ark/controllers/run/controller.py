@@ -28,6 +28,7 @@ Interface::
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from collections.abc import Callable, Sequence
@@ -70,7 +71,7 @@ from ark.kube.store import split_key
 from ark.runs.create import child_run, child_run_name, with_snapshot
 from ark.runs.outputs import OutputMissing, known_refs, read_output, restore_outputs, shrink, write_output
 from ark.runs.retry import RetryError, seed
-from ark_runtime.protocol import DelegationRequest, Task, tasks_stream
+from ark_runtime.protocol import DEFAULT_MAX_RESULT_BYTES, DelegationRequest, Task, tasks_stream
 from ark_runtime.protocol import Result as TaskResult
 from ark_runtime.queue.connection import is_outage
 
@@ -94,6 +95,8 @@ class RunOptions:
     workers: int = 8
     step_grace_seconds: float = DEFAULT_STEP_GRACE_SECONDS
     """How long past a task's own timeout its result is waited for before the step fails."""
+    max_result_bytes: int = DEFAULT_MAX_RESULT_BYTES
+    """A result whose output is larger is recorded as the step's error, never as its output."""
 
 
 @dataclass
@@ -397,7 +400,7 @@ class RunReconciler:
             if isinstance(message, DelegationRequest):
                 actions += self._delegate(record, message, now, replies)
             else:
-                actions += engine.on_result(state, message, now)
+                actions += engine.on_result(state, self._bounded(message), now)
         actions += await self._finished_children(record, now)
         deadline = engine.next_deadline(state)
         if deadline is not None and deadline <= now:
@@ -431,6 +434,16 @@ class RunReconciler:
         if deadline is None:
             return None
         return Result(requeue_after=max(MIN_REQUEUE_SECONDS, deadline - self.clock()))
+
+    def _bounded(self, result: TaskResult) -> TaskResult:
+        """``result``, or an error in its place when its output is over the cap (an agent of another
+        build, or one whose cap was raised, may write one)."""
+        why = result.oversize(self.options.max_result_bytes)
+        if not why:
+            return result
+        return dataclasses.replace(
+            result, status="error", output="", error=f"{why.split(';')[0]}; not recorded"
+        )
 
     @staticmethod
     def _delegate(

@@ -40,7 +40,8 @@ log = logging.getLogger(__name__)
 
 CONSUMER = "operator"
 BLOCK_MS = 5000
-BATCH = 200
+BATCH = 50
+"""Entries per read: with results of up to the result cap each, what one read may hold."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -103,7 +103,7 @@ async def start_operator(
     redis = connect(redis_url)
     started: list[tuple[Manager, asyncio.Task[None]]] = []
 
-    async def start(step_grace: float = 1.0, **_: Any) -> Cluster:
+    async def start(*flags: str, step_grace: float = 1.0) -> Cluster:
         config = parse_config(
             [
                 f"--namespace={namespace}",
@@ -112,6 +112,7 @@ async def start_operator(
                 "--no-leader-elect",
                 f"--step-grace-seconds={step_grace}",
                 "--workers=4",
+                *flags,
             ],
             env={},
         )

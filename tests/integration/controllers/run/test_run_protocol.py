@@ -184,3 +184,19 @@ async def test_a_snapshot_with_a_cycle_fails_the_run_as_an_invalid_dag(
     status = await finished(cluster.kube, namespace, "cyclic")
     assert status["message"] == "dependency cycle: a -> b -> a"
     assert next(c for c in status["conditions"] if c["type"] == "Ready")["reason"] == "InvalidDAG"
+
+
+async def test_a_result_over_the_cap_is_recorded_as_the_steps_error(
+    start_operator: Start, namespace: str
+) -> None:
+    cluster = await start_operator("--agent-env=AGENT_MAX_RESULT_BYTES=1000")
+    kube, pods = cluster.kube, cluster.pods
+    await apply_team(kube, namespace, CHAIN)
+    name = await trigger(kube, namespace, "chain", topic="otters")
+    await pods.answer(await pods.task("chain-a", "a"), "x" * 1001)
+    status = await finished(kube, namespace, name)
+    assert status["message"] == (
+        'step "a" failed: the output is 1001 bytes, more than the 1000-byte result cap '
+        "(AGENT_MAX_RESULT_BYTES); not recorded"
+    )
+    assert "output" not in step(status, "a")
