@@ -60,7 +60,7 @@ from ark.flow.actions import Action, DelegationReply, RunFinished, SubmitTask
 from ark.flow.engine import DelegationRefused, Engine, EngineOptions
 from ark.flow.inputs import InputError
 from ark.flow.plan import PlanError
-from ark.flow.state import TERMINAL_RUN_PHASES, RunState
+from ark.flow.state import TERMINAL_RUN_PHASES, RunState, StepState
 from ark.flow.status import from_status
 from ark.kube.client import AlreadyExists, ApiError, Conflict, KubeClient, NotFound, TransportError
 from ark.kube.conditions import get_condition
@@ -203,12 +203,12 @@ class RunReconciler:
         self.inbox.watch_namespace(namespace)
         record = self.records.get(key)
         if record is not None and record.uid != run["metadata"]["uid"]:
-            record = self.records.pop(key)  # deleted and created again under the same name
+            del self.records[key]  # deleted and created again under the same name
             record = None
         if record is not None and record.unsent is not None:
             await self._send(record, record.unsent)
         if record is None and (run.get("status") or {}).get("phase") not in TERMINAL_RUN_PHASES:
-            record = await self._load(key, run)
+            record = await self._load(key)
         if record is None:
             await self._settle(key)
             return None
@@ -250,7 +250,7 @@ class RunReconciler:
 
         return Lookups(agent=agent, team=team, registry=registry)
 
-    async def _load(self, key: str, cached: Obj) -> RunRecord | None:
+    async def _load(self, key: str) -> RunRecord | None:
         namespace, name = split_key(key)
         assert namespace is not None
         try:
@@ -525,7 +525,7 @@ class RunReconciler:
 
     # ------------------------------------------------------------------ arkTeam steps
 
-    def _team_steps(self, record: RunRecord) -> list[tuple[str, Any]]:
+    def _team_steps(self, record: RunRecord) -> list[tuple[str, StepState]]:
         out = []
         for step in record.state.running():
             role = record.engine.plan.roles.get(step.role)
