@@ -60,7 +60,9 @@ class ArkModel(BaseModel):
         extra="forbid",
         # Strict like the API server: "3" is not an integer and 1 is not a string.
         strict=True,
-        use_attribute_docstrings=True,
+        # Validators are built on a model's first use, so a command pays only for the kinds it
+        # reads (field docstrings, which only the CRD generator needs, are read by it).
+        defer_build=True,
     )
 
     crd_rules: ClassVar[tuple[CelRule, ...]] = ()
