@@ -17,7 +17,7 @@ from ark.api.errors import issues_from_error
 from ark.api.issues import Issue, Path, PathItem, suggestion
 from ark.api.kinds import KIND_NAMES, RETIRED_KINDS, kind_class, parse_object
 from ark.api.meta import ArkObject
-from ark.api.source import SourceDocument, SyntaxProblem, load_documents
+from ark.api.source import Budget, SourceDocument, SyntaxProblem, load_documents
 from ark.api.validation import ForeignObject, validate_objects
 
 _DATA_FIELDS = {"ConfigMap": ("data", "binaryData"), "Secret": ("data", "stringData")}
@@ -156,10 +156,12 @@ def _expand(source: SourceDocument) -> list[LoadedDocument]:
 
 
 def load_texts(texts: Sequence[tuple[str, str]]) -> InputSet:
-    """Load and check ``(file label, YAML text)`` pairs as one input set."""
+    """Load and check ``(file label, YAML text)`` pairs as one input set (whose values count
+    against one :class:`~ark.api.source.Budget`: the bounds are for the whole input)."""
     result = InputSet()
+    budget = Budget()
     for label, text in texts:
-        sources, problems = load_documents(text, label)
+        sources, problems = load_documents(text, label, budget)
         result.syntax_problems.extend(problems)
         for source in sources:
             result.documents.extend(_expand(source))

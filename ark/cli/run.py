@@ -101,6 +101,8 @@ def parse_inputs(items: Sequence[str]) -> dict[str, str]:
     """``--input`` values: ``KEY=VALUE`` pairs and JSON objects, later ones winning (§18 #14)."""
     import json
 
+    from ark.api.limits import LimitExceeded
+    from ark.api.reader import load_json
     from ark.flow.inputs import InputError, stringify_inputs
 
     values: dict[str, str] = {}
@@ -108,9 +110,11 @@ def parse_inputs(items: Sequence[str]) -> dict[str, str]:
         text = item.strip()
         if text.startswith("{"):
             try:
-                parsed = json.loads(text)
+                parsed = load_json(text, "--input")
             except json.JSONDecodeError as exc:
                 raise InputError(f"--input {item!r} is not a valid JSON object: {exc.msg}") from None
+            except LimitExceeded as exc:
+                raise InputError(f"--input: {exc.reason}") from None
             if not isinstance(parsed, dict):
                 raise InputError(f"--input {item!r} must be a JSON object")
             values.update(stringify_inputs(parsed))

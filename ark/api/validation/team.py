@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from ark.api.crdschema import wire_name
 from ark.api.issues import Path, suggestion
-from ark.api.team import ArkTeam, ArkTeamSpec, PipelineStep, TeamInput, TeamRole
+from ark.api.team import CLUSTER_MAX_ITEMS, ArkTeam, ArkTeamSpec, PipelineStep, TeamInput, TeamRole
 from ark.api.validation.agent import check_agent_fields
 from ark.api.validation.graphs import Ancestors, find_cycle, spell
 from ark.api.validation.jsonschemas import check_json_schema
@@ -55,6 +55,14 @@ def check_team(report: Report, team: ArkTeam) -> None:
 def check_team_spec(report: Report, base: Path, spec: ArkTeamSpec, team_name: str | None) -> None:
     """Semantic checks of a team spec at ``base`` (an ArkTeam's spec or an ArkRun's snapshot)."""
     _check_mode(report, base, spec)
+    for wire, items in (("roles", spec.roles), ("pipeline", spec.pipeline)):
+        if items is not None and len(items) > CLUSTER_MAX_ITEMS:
+            report.warning(
+                (*base, wire),
+                f"{len(items):,} {'steps' if wire == 'pipeline' else wire}: the API server accepts at most "
+                f"{CLUSTER_MAX_ITEMS:,} (the CRD's maxItems)",
+                "fine for ark run; split the team to apply it to a cluster",
+            )
     roles = spec.roles or []
     names = _Names.of(role.name for role in roles)
     for index, role in enumerate(roles):
