@@ -1,7 +1,5 @@
 """ArkTeam: a team of roles run as a pipeline (DAG), by delegation, or routed by capability."""
 
-from __future__ import annotations
-
 from typing import Annotated, Literal
 
 from pydantic import Field

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
 from ark.api.loading import InputSet
+
+SEVERITIES = ("error", "warning", "note")
 
 
 @dataclass(frozen=True)
@@ -34,14 +37,17 @@ class Line:
         return " ".join(parts)
 
 
-def findings(result: InputSet) -> list[Line]:
-    """Every issue of ``result`` as output lines, sorted by file and line."""
+def findings(result: InputSet, severities: Collection[str] = SEVERITIES) -> list[Line]:
+    """Every issue of ``result`` of the given severities as output lines, sorted by file and line
+    (a line costs a second reading of its document, so ask only for what will be shown)."""
     lines = [
         Line(p.file, p.line, "", "", "", "error", p.message + f" (column {p.column})", "")
         for p in result.syntax_problems
     ]
     for doc in result.documents:
         for issue in doc.issues:
+            if issue.severity not in severities:
+                continue
             lines.append(
                 Line(
                     file=doc.source.file,

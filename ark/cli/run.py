@@ -133,6 +133,7 @@ def run(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None 
     import asyncio
     import json
 
+    from ark.cli.gc_pause import paused_collection
     from ark.cli.run_local import execute
     from ark.cli.run_setup import SetupError, prepare, read_paths
     from ark.cli.run_workers import provider_names
@@ -143,14 +144,15 @@ def run(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None 
     explicit = "mock" if args.mock else (args.provider or os.environ.get("ARK_PROVIDER") or "auto")
     try:
         given = parse_inputs(args.input)
-        local = prepare(
-            read_paths(args.paths),
-            team_name=args.team,
-            given_inputs=given,
-            timeout=args.timeout,
-            max_tokens=args.max_tokens,
-        )
-        providers = provider_names(local.team, explicit)
+        with paused_collection():
+            local = prepare(
+                read_paths(args.paths),
+                team_name=args.team,
+                given_inputs=given,
+                timeout=args.timeout,
+                max_tokens=args.max_tokens,
+            )
+            providers = provider_names(local.team, explicit)
     except SetupError as exc:
         for line in exc.lines:
             stderr.write(f"ark run: {line}\n")

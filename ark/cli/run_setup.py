@@ -139,9 +139,7 @@ def prepare(
 
 def _refuse_errors(loaded: InputSet) -> None:
     lines = []
-    for line in findings(loaded):
-        if line.severity != "error":
-            continue
+    for line in findings(loaded, severities=("error",)):
         if line.kind and line.kind not in TAKING_PART and line.kind != "?":
             continue  # a broken document of a kind ark run skips does not stop the run
         lines.append(line.text())

@@ -30,6 +30,7 @@ def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
 
     from ark.api.loading import load_texts
     from ark.cli.findings import Line, findings, summary, summary_text
+    from ark.cli.gc_pause import paused_collection
     from ark.cli.sources import read_sources
 
     stream = out if out is not None else sys.stdout
@@ -37,8 +38,9 @@ def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
     problems = [
         Line(u.path, 0, "", "", "", "error", f"cannot read the file: {u.reason}", "") for u in unreadable
     ]
-    result = load_texts(texts)
-    lines = problems + findings(result)
+    with paused_collection():
+        result = load_texts(texts)
+        lines = problems + findings(result)
     counts = summary(result, lines, len(texts) + len(unreadable))
     if args.output == "json":
         payload = {**counts, "issues": [line.__dict__ for line in lines]}
