@@ -42,7 +42,6 @@ from ark.api.limits import (
     MAX_DOCUMENTS,
     MAX_NODES,
     PARSER_MAX_DEPTH,
-    LimitExceeded,
 )
 
 _BaseLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -188,7 +187,8 @@ class _Walker:
         """Resolved tags of short plain scalars (keys and small values repeat)."""
         self._values: dict[tuple[str, str], Any] = {}
         # Findings about a mapping's own keys (repeats, boolean keys): a merge repeats them for the
-        # mapping it merges into, so it drops the merged mapping's own.
+        # mapping it merges into, so it drops the merged mapping's own. By id: every issue in it
+        # is held (by the document or an anchor) until it leaves the set.
         self._key_issues: set[int] = set()
 
     def line(self, event: Any) -> int:
@@ -386,6 +386,7 @@ class _Walker:
                     merged = {}
                     retracted = {id(issue) for issue in entered}
                     self.issues[:] = [issue for issue in self.issues if id(issue) not in retracted]
+                    self._key_issues -= retracted
                 for pair in self._merge(event, path, depth):
                     merged.setdefault(pair.key, pair)
                 continue
@@ -500,11 +501,10 @@ class _Walker:
         strip = len(scratch) + (1 if isinstance(value, list) else 0)
         moved = self.issues[issues_before:]
         del self.issues[issues_before:]
-        self.issues.extend(
-            self._moved(issue, path, strip)
-            for issue in moved
-            if not (id(issue) in self._key_issues and len(issue.path) == strip + 1)
-        )
+        for issue in moved:
+            if not (id(issue) in self._key_issues and len(issue.path) == strip + 1):
+                self.issues.append(self._moved(issue, path, strip))
+            self._key_issues.discard(id(issue))  # the original is dropped: its id may be reused
         if self.lines is not None and captured is not None:
             for key in [key for key in self.lines if key[: len(scratch)] == scratch]:
                 del self.lines[key]
@@ -652,6 +652,3 @@ def _syntax_problem(file: str, offset: int, exc: yaml.MarkedYAMLError) -> Syntax
             reason += f" started at line {int(exc.context_mark.line) + offset + 1}"
         reason += ")"
     return SyntaxProblem(file, line, column, f"YAML syntax error: {reason}")
-
-
-__all__ = ["Budget", "LimitExceeded", "SourceDocument", "SyntaxProblem", "load_documents"]

@@ -13,7 +13,8 @@ Whole-process figures are ``ark run team.yaml --provider mock -o json`` as a sub
 * ``engine_step_overhead``: the engine alone (no provider, no queue): steps driven from start to
   Succeeded by feeding results straight back, microseconds per step.
 
-Measured, never asserted. ``python -m tests.bench.bench_run`` runs them all.
+Each whole-process figure is printed as wall time and, as ``<name>_cpu``, CPU time (steadier on
+a shared machine). Measured, never asserted. ``python -m tests.bench.bench_run`` runs them all.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from pathlib import Path
 
 import yaml
 
-from tests.bench.measure import ARK, Sample, median_of
+from tests.bench.measure import ARK, Medians, Sample, median_of, report
 from tests.bench.workloads import chain, layered
 
 STEPS = 500
@@ -65,13 +66,13 @@ def generate_team(steps: int = STEPS, width: int = WIDTH, name: str = "bench-dag
 
 
 def _succeeded(sample: Sample) -> str | None:
-    if sample.returncode != 0 or b'"phase": "Succeeded"' not in sample.stdout:
+    if sample.returncode != 0 or b'"phase": "Succeeded"' not in sample.output:
         return f"the run did not succeed (exit status {sample.returncode})"
     return None
 
 
-def run_team(text: str, max_parallel: int = 8) -> tuple[float, float]:
-    """Median wall seconds and peak RSS (MB) of ``ark run`` on the team ``text``."""
+def run_team(text: str, max_parallel: int = 8) -> Medians:
+    """Medians of ``ark run`` on the team ``text``."""
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "team.yaml"
         path.write_text(text)
@@ -111,12 +112,12 @@ def engine_step_overhead() -> float:
 
 def main() -> None:
     """Print every figure."""
-    print(f"bench: run_500_steps {run_team(generate_team(), WIDTH)[0]:.3f} s", flush=True)
-    print(f"bench: run_chain_1000 {run_team(chain(1000))[0]:.3f} s", flush=True)
-    seconds, peak = run_team(layered(1000, 10), 10)
-    print(f"bench: run_layered_1000 {seconds:.3f} s", flush=True)
-    print(f"bench: run_layered_1000_peak_rss {peak:.1f} MB", flush=True)
-    print(f"bench: run_layered_2000 {run_team(layered(2000, 10), 10)[0]:.3f} s", flush=True)
+    report("run_500_steps", run_team(generate_team(), WIDTH))
+    report("run_chain_1000", run_team(chain(1000)))
+    medians = run_team(layered(1000, 10), 10)
+    report("run_layered_1000", medians)
+    print(f"bench: run_layered_1000_peak_rss {medians.peak_rss_mb:.1f} MB", flush=True)
+    report("run_layered_2000", run_team(layered(2000, 10), 10))
     print(f"bench: engine_step_overhead {engine_step_overhead():.1f} us", flush=True)
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
-from tests.bench.measure import ARK, Sample, median_of
+from tests.bench.measure import ARK, Sample, median_of, report
 from tests.bench.workloads import chain
 
 REPO = Path(__file__).resolve().parents[2]
@@ -25,16 +25,14 @@ def _exit_zero(sample: Sample) -> str | None:
 
 
 def main() -> None:
-    """Print the three figures."""
-    seconds, _ = median_of([ARK, "--help"], check=_exit_zero)
-    print(f"bench: ark_help {seconds:.3f} s", flush=True)
-    seconds, _ = median_of([ARK, "validate", str(ONE_DOCUMENT)], check=_exit_zero)
-    print(f"bench: validate_cold_1_doc {seconds:.3f} s", flush=True)
+    """Print the three figures (wall and CPU time)."""
+    report("ark_help", median_of([ARK, "--help"], check=_exit_zero))
+    report("validate_cold_1_doc", median_of([ARK, "validate", str(ONE_DOCUMENT)], check=_exit_zero))
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "chain10.yaml"
         path.write_text(chain(10))
-        seconds, _ = median_of([ARK, "run", str(path), "--provider", "mock"], check=_exit_zero)
-    print(f"bench: run_cold_10_steps {seconds:.3f} s", flush=True)
+        medians = median_of([ARK, "run", str(path), "--provider", "mock"], check=_exit_zero)
+    report("run_cold_10_steps", medians)
 
 
 if __name__ == "__main__":
