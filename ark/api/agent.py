@@ -1,7 +1,5 @@
 """ArkAgent: a pool of identical LLM agent workers, backed by a Deployment."""
 
-from __future__ import annotations
-
 from typing import Literal
 
 from pydantic import Field

@@ -3,9 +3,10 @@
 Wire format is camelCase (the alias generator); Python attributes are snake_case. Parsing
 user YAML goes through :func:`ark.api.kinds.parse_object`, which validates by alias only, so
 ``system_prompt:`` in a file is an unknown field exactly as it is for the API server.
-"""
 
-from __future__ import annotations
+The model modules do not use ``from __future__ import annotations``: pydantic would evaluate each
+string annotation (compiling it) when the class is defined, a few milliseconds of every command.
+"""
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -60,7 +61,9 @@ class ArkModel(BaseModel):
         extra="forbid",
         # Strict like the API server: "3" is not an integer and 1 is not a string.
         strict=True,
-        use_attribute_docstrings=True,
+        # Validators are built on a model's first use, so a command pays only for the kinds it
+        # reads (field docstrings, which only the CRD generator needs, are read by it).
+        defer_build=True,
     )
 
     crd_rules: ClassVar[tuple[CelRule, ...]] = ()

@@ -1,7 +1,5 @@
 """The Kubernetes core (``v1``) types that appear inside our specs, typed like upstream."""
 
-from __future__ import annotations
-
 from typing import Annotated, Literal
 
 from pydantic import BeforeValidator, Field

@@ -15,7 +15,7 @@ from typing import Any
 import yaml
 
 from ark.api.base import GROUP, VERSION
-from ark.api.crdschema import Schema, describe, field_schema, unwrap
+from ark.api.crdschema import Schema, describe, field_description, field_schema, unwrap
 from ark.api.kinds import ALL_KINDS, kind_name
 from ark.api.meta import ArkObject
 
@@ -35,7 +35,7 @@ def root_schema(cls: type[ArkObject]) -> Schema:
     }
     for name in ("spec", "status"):
         info = cls.model_fields[name]
-        part = field_schema(info)
+        part = field_schema(info, field_description(cls, name))
         if "description" not in part:
             annotation, _ = unwrap(info.annotation)
             part = {"description": describe(annotation), **part}

@@ -6,8 +6,11 @@ few open nodes that carry ``x-kubernetes-preserve-unknown-fields``.
 
 from __future__ import annotations
 
+import ast
 import copy
+import functools
 import inspect
+import sys
 import types
 from datetime import datetime
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
@@ -26,6 +29,34 @@ def describe(cls: type[Any]) -> str:
     """The cleaned docstring of a class ('' when it has none)."""
     doc = cls.__dict__.get("__doc__")
     return inspect.cleandoc(doc) if isinstance(doc, str) else ""
+
+
+def field_description(model: type[BaseModel], name: str) -> str:
+    """The docstring under the field ``name`` in the class body that declares it ('' when none)."""
+    for cls in model.__mro__:
+        if name in inspect.get_annotations(cls):
+            return _attribute_docstrings(cls.__module__).get((cls.__qualname__, name), "")
+    return ""
+
+
+@functools.cache
+def _attribute_docstrings(module: str) -> dict[tuple[str, str], str]:
+    """``(class, attribute) -> docstring`` for the top-level classes of ``module``: a string
+    statement right after an annotated attribute documents it (as in pydantic and Sphinx)."""
+    docs: dict[tuple[str, str], str] = {}
+    for node in ast.parse(inspect.getsource(sys.modules[module])).body:
+        if not isinstance(node, ast.ClassDef):
+            continue
+        for previous, statement in zip(node.body, node.body[1:], strict=False):
+            if (
+                isinstance(previous, ast.AnnAssign)
+                and isinstance(previous.target, ast.Name)
+                and isinstance(statement, ast.Expr)
+                and isinstance(statement.value, ast.Constant)
+                and isinstance(statement.value.value, str)
+            ):
+                docs[(node.name, previous.target.id)] = inspect.cleandoc(statement.value.value)
+    return docs
 
 
 def wire_name(name: str, info: FieldInfo) -> str:
@@ -68,7 +99,7 @@ def model_schema(cls: type[ArkModel]) -> Schema:
     required: list[str] = []
     for name, info in cls.model_fields.items():
         wire = wire_name(name, info)
-        properties[wire] = field_schema(info)
+        properties[wire] = field_schema(info, field_description(cls, name))
         if info.is_required():
             required.append(wire)
     rules = [_rule(rule.rule, rule.message, rule.field_path, rule.reason) for rule in cls.crd_rules]
@@ -106,12 +137,13 @@ def _rule(rule: str, message: str, field_path: str | None, reason: str | None) -
     return entry
 
 
-def field_schema(info: FieldInfo) -> Schema:
+def field_schema(info: FieldInfo, description: str = "") -> Schema:
     """The schema of one model field, with its description and default."""
     annotation, metadata = unwrap(info.annotation)
     schema = type_schema(annotation, [*_flatten(list(info.metadata)), *metadata])
-    if info.description:
-        schema = {"description": info.description, **{k: v for k, v in schema.items() if k != "description"}}
+    description = info.description or description
+    if description:
+        schema = {"description": description, **{k: v for k, v in schema.items() if k != "description"}}
     default = info.default
     if (
         default is not PydanticUndefined

@@ -1,7 +1,5 @@
 """ArkEvent: starts ArkTeam runs from a cron schedule, a webhook, or another team finishing."""
 
-from __future__ import annotations
-
 from typing import Annotated, Literal
 
 from pydantic import BeforeValidator, Field

@@ -1,43 +1,36 @@
-"""The registry of kinds, and parsing/serialising objects in their wire form."""
+"""The registry of kinds, and parsing/serialising objects in their wire form.
+
+Kinds are known by name first (:data:`KIND_NAMES`); a kind's module, and so its models, is
+imported the first time :func:`kind_class` is asked for it. :data:`ALL_KINDS` and :data:`KINDS`
+(the classes) import every kind.
+"""
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ark.api.agent import ArkAgent
-from ark.api.base import API_VERSION, ArkModel
-from ark.api.event import ArkEvent
-from ark.api.memory import ArkMemory
-from ark.api.meta import ArkObject
-from ark.api.notify import ArkNotify
-from ark.api.registry import ArkRegistry
-from ark.api.run import ArkRun
-from ark.api.service import ArkService
-from ark.api.settings import ArkSettings
-from ark.api.team import ArkTeam
+if TYPE_CHECKING:
+    from ark.api.base import ArkModel
+    from ark.api.meta import ArkObject
 
-ALL_KINDS: tuple[type[ArkObject], ...] = (
-    ArkAgent,
-    ArkTeam,
-    ArkRun,
-    ArkEvent,
-    ArkService,
-    ArkSettings,
-    ArkMemory,
-    ArkNotify,
-    ArkRegistry,
-)
+    ALL_KINDS: tuple[type[ArkObject], ...]
+    KINDS: dict[str, type[ArkObject]]
 
-
-def kind_name(cls: type[ArkObject]) -> str:
-    """The ``kind`` string of a kind class."""
-    default = cls.model_fields["kind"].default
-    assert isinstance(default, str)
-    return default
-
-
-KINDS: dict[str, type[ArkObject]] = {kind_name(cls): cls for cls in ALL_KINDS}
+# In the order of every listing users see ("one of ArkAgent, ArkTeam, ...").
+KIND_MODULES: dict[str, str] = {
+    "ArkAgent": "ark.api.agent",
+    "ArkTeam": "ark.api.team",
+    "ArkRun": "ark.api.run",
+    "ArkEvent": "ark.api.event",
+    "ArkService": "ark.api.service",
+    "ArkSettings": "ark.api.settings",
+    "ArkMemory": "ark.api.memory",
+    "ArkNotify": "ark.api.notify",
+    "ArkRegistry": "ark.api.registry",
+}
+KIND_NAMES: tuple[str, ...] = tuple(KIND_MODULES)
 
 # Kinds users may still have in old files, and what to do about them.
 RETIRED_KINDS: dict[str, str] = {
@@ -48,6 +41,30 @@ RETIRED_KINDS: dict[str, str] = {
     "ArkBudget": "ArkBudget is not supported yet; use spec.limits.maxDailyTokens on agents and teams",
     "ArkSecret": "ArkSecret is not supported yet; use a Kubernetes Secret",
 }
+
+
+def kind_class(kind: str) -> type[ArkObject]:
+    """The model class of ``kind`` (one of :data:`KIND_NAMES`), imported on first use."""
+    cls: type[ArkObject] = getattr(importlib.import_module(KIND_MODULES[kind]), kind)
+    return cls
+
+
+def kind_name(cls: type[ArkObject]) -> str:
+    """The ``kind`` string of a kind class."""
+    default = cls.model_fields["kind"].default
+    assert isinstance(default, str)
+    return default
+
+
+def __getattr__(name: str) -> Any:
+    if name == "ALL_KINDS":
+        value: Any = tuple(kind_class(kind) for kind in KIND_NAMES)
+    elif name == "KINDS":
+        value = {kind: kind_class(kind) for kind in KIND_NAMES}
+    else:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    globals()[name] = value
+    return value
 
 
 class UnknownKindError(ValueError):
@@ -61,14 +78,16 @@ def parse_object(data: Mapping[str, Any]) -> ArkObject:
     :class:`pydantic.ValidationError` for an invalid document.
     """
     kind = data.get("kind")
-    cls = KINDS.get(kind) if isinstance(kind, str) else None
-    if cls is None:
+    if not isinstance(kind, str) or kind not in KIND_MODULES:
         raise UnknownKindError(f"unknown kind {kind!r}")
-    return cls.model_validate(data, by_alias=True, by_name=False)
+    return kind_class(kind).model_validate(data, by_alias=True, by_name=False)
 
 
 def to_wire(obj: ArkModel, *, exclude_defaults: bool = False) -> dict[str, Any]:
     """The wire (JSON-compatible, camelCase) form of ``obj``, without unset optional fields."""
+    from ark.api.base import API_VERSION
+    from ark.api.meta import ArkObject
+
     data: dict[str, Any] = obj.model_dump(
         mode="json", by_alias=True, exclude_none=True, exclude_defaults=exclude_defaults
     )

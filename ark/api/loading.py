@@ -15,9 +15,9 @@ from pydantic import ValidationError
 from ark.api.base import GROUP
 from ark.api.errors import issues_from_error
 from ark.api.issues import Issue, Path, PathItem, suggestion
-from ark.api.kinds import KINDS, RETIRED_KINDS, parse_object
+from ark.api.kinds import KIND_NAMES, RETIRED_KINDS, kind_class, parse_object
 from ark.api.meta import ArkObject
-from ark.api.source import SourceDocument, SyntaxProblem, load_documents
+from ark.api.source import Budget, SourceDocument, SyntaxProblem, load_documents
 from ark.api.validation import ForeignObject, validate_objects
 
 _DATA_FIELDS = {"ConfigMap": ("data", "binaryData"), "Secret": ("data", "stringData")}
@@ -83,7 +83,7 @@ def _is_ours(data: dict[str, Any]) -> bool:
     return (
         group == GROUP
         or "apiVersion" not in data
-        or data.get("kind") in KINDS
+        or data.get("kind") in KIND_NAMES
         or data.get("kind") in RETIRED_KINDS
     )
 
@@ -120,13 +120,13 @@ def parse_document(source: SourceDocument, prefix: Path = (), data: Any = None) 
         doc.issues.append(
             Issue(("apiVersion",), "required field is missing", f"add apiVersion: {GROUP}/v1alpha1")
         )
-    if not isinstance(kind, str) or kind not in KINDS:
+    if not isinstance(kind, str) or kind not in KIND_NAMES:
         doc.issues.append(_unknown_kind(kind))
         return doc
     try:
         doc.obj = parse_object(data)
     except ValidationError as exc:
-        doc.issues.extend(issues_from_error(exc, KINDS[kind]))
+        doc.issues.extend(issues_from_error(exc, kind_class(kind)))
     return doc
 
 
@@ -138,13 +138,13 @@ def _namespace(data: dict[str, Any]) -> str | None:
 
 def _unknown_kind(kind: object) -> Issue:
     if not isinstance(kind, str) or not kind:
-        return Issue(("kind",), "required field is missing", f"add kind (one of {', '.join(KINDS)})")
+        return Issue(("kind",), "required field is missing", f"add kind (one of {', '.join(KIND_NAMES)})")
     if kind in RETIRED_KINDS:
         return Issue(("kind",), f"kind {kind} is not served", RETIRED_KINDS[kind])
     return Issue(
         ("kind",),
         f'unknown kind "{kind}"',
-        suggestion(kind, KINDS, otherwise=f"use one of {', '.join(KINDS)}"),
+        suggestion(kind, KIND_NAMES, otherwise=f"use one of {', '.join(KIND_NAMES)}"),
     )
 
 
@@ -156,10 +156,12 @@ def _expand(source: SourceDocument) -> list[LoadedDocument]:
 
 
 def load_texts(texts: Sequence[tuple[str, str]]) -> InputSet:
-    """Load and check ``(file label, YAML text)`` pairs as one input set."""
+    """Load and check ``(file label, YAML text)`` pairs as one input set (whose values count
+    against one :class:`~ark.api.source.Budget`: the bounds are for the whole input)."""
     result = InputSet()
+    budget = Budget()
     for label, text in texts:
-        sources, problems = load_documents(text, label)
+        sources, problems = load_documents(text, label, budget)
         result.syntax_problems.extend(problems)
         for source in sources:
             result.documents.extend(_expand(source))

@@ -1,7 +1,5 @@
 """ArkMemory: a persistent memory backend claimed by ArkAgent memoryRef."""
 
-from __future__ import annotations
-
 from typing import Literal
 
 from pydantic import Field

@@ -1,7 +1,5 @@
 """Object metadata, conditions and the base of every top-level kind."""
 
-from __future__ import annotations
-
 from dataclasses import dataclass
 from typing import Annotated, ClassVar, Literal
 

@@ -6,8 +6,6 @@ is accepted and stored as written. :meth:`ArkNotifySpec.normalized` turns either
 :class:`NotifyPolicy` in the recipe form's terms, which is all the notifier reads.
 """
 
-from __future__ import annotations
-
 from dataclasses import dataclass
 from typing import Annotated, Literal, get_args
 

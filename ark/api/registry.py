@@ -1,7 +1,5 @@
 """ArkRegistry: a capability index over ArkAgents, used by routed teams."""
 
-from __future__ import annotations
-
 from typing import Literal
 
 from pydantic import Field

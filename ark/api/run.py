@@ -1,7 +1,5 @@
 """ArkRun: the immutable record of one execution of an ArkTeam."""
 
-from __future__ import annotations
-
 from typing import Literal
 
 from pydantic import Field

@@ -1,7 +1,5 @@
 """ArkService: routes tasks to the ready pods of one ArkAgent."""
 
-from __future__ import annotations
-
 from typing import Literal
 
 from pydantic import Field

@@ -1,7 +1,5 @@
 """ArkSettings: shared prompt fragments and model settings, referenced by ArkAgent configRef."""
 
-from __future__ import annotations
-
 from typing import Literal
 
 from pydantic import Field

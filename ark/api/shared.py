@@ -1,7 +1,5 @@
 """Building blocks shared by several kinds: references, limits, prompts, tools, MCP servers."""
 
-from __future__ import annotations
-
 from typing import Annotated, Any, Literal
 
 from pydantic import BeforeValidator, Field

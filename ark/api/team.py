@@ -1,7 +1,5 @@
 """ArkTeam: a team of roles run as a pipeline (DAG), by delegation, or routed by capability."""
 
-from __future__ import annotations
-
 from typing import Annotated, Literal
 
 from pydantic import Field
@@ -13,8 +11,13 @@ from ark.api.shared import AgentFields, NameRef, ObjectName
 TeamMode = Literal["Pipeline", "Dynamic", "Mixed", "Routed"]
 InputType = Literal["string", "number", "integer", "boolean", "object", "array"]
 
-MAX_ROLES = 1000
-MAX_STEPS = 1000
+MAX_ROLES = 10_000
+MAX_STEPS = 10_000
+"""Bounds of ``ark validate`` and ``ark run`` (docs/api.md D.19); memory is bounded by the reader's
+limits (:mod:`ark.api.limits`), and a 10,000-step pipeline is linear work."""
+CLUSTER_MAX_ITEMS = 1000
+"""The CRDs' ``maxItems`` for roles and steps: with more, kube-apiserver's cost estimate of the
+nested CEL rules (env ``valueFrom`` in each role) exceeds its budget and it refuses the CRD."""
 
 # Wire names of the fields only an inline role may set (the CEL rule can only see typed fields,
 # so configRef, whose schema is open for the bare-string form, is checked by `ark validate` alone).
@@ -204,15 +207,16 @@ class ArkTeamSpec(ArkModel):
         ),
     )
 
-    roles: Annotated[list[TeamRole], Crd(list_map_keys=("name",))] | None = Field(
-        default=None, max_length=MAX_ROLES
-    )
+    roles: (
+        Annotated[list[TeamRole], Crd(list_map_keys=("name",), extra={"maxItems": CLUSTER_MAX_ITEMS})] | None
+    ) = Field(default=None, max_length=MAX_ROLES)
     """Team positions."""
     entry: str | None = Field(default=None, min_length=1, max_length=63)
     """Dynamic mode: the role receiving inbound tasks."""
-    pipeline: Annotated[list[PipelineStep], Crd(list_map_keys=("role",))] | None = Field(
-        default=None, max_length=MAX_STEPS
-    )
+    pipeline: (
+        Annotated[list[PipelineStep], Crd(list_map_keys=("role",), extra={"maxItems": CLUSTER_MAX_ITEMS})]
+        | None
+    ) = Field(default=None, max_length=MAX_STEPS)
     """Pipeline mode: steps run as a DAG."""
     routing: TeamRouting | None = None
     """Routed mode: dispatch by capability through an ArkRegistry."""

@@ -13,18 +13,10 @@ Exit status: 0 Succeeded; 1 the run failed (the failing step and reason go to st
 from __future__ import annotations
 
 import argparse
-import asyncio
-import json
 import os
-import secrets
-import signal
 import sys
 from collections.abc import Sequence
-from pathlib import Path
-from typing import Any, TextIO
-
-from ark.cli.run_setup import LocalRun, LocalTeam, SetupError, prepare, read_paths
-from ark.flow.inputs import InputError, stringify_inputs
+from typing import TextIO
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -36,10 +28,7 @@ DEFAULT_MAX_PARALLEL = 8
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add the ``run`` sub-command."""
     parser = subparsers.add_parser(
-        "run",
-        help="run a team locally (no cluster): pipelines, delegation, routing",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        "run", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument(
         "paths", nargs="+", metavar="FILE|DIR|-", help="YAML files, directories or - for stdin"
@@ -110,14 +99,22 @@ def _positive_float(text: str) -> float:
 
 def parse_inputs(items: Sequence[str]) -> dict[str, str]:
     """``--input`` values: ``KEY=VALUE`` pairs and JSON objects, later ones winning (§18 #14)."""
+    import json
+
+    from ark.api.limits import LimitExceeded
+    from ark.api.reader import load_json
+    from ark.flow.inputs import InputError, stringify_inputs
+
     values: dict[str, str] = {}
     for item in items:
         text = item.strip()
         if text.startswith("{"):
             try:
-                parsed = json.loads(text)
+                parsed = load_json(text, "--input")
             except json.JSONDecodeError as exc:
                 raise InputError(f"--input {item!r} is not a valid JSON object: {exc.msg}") from None
+            except LimitExceeded as exc:
+                raise InputError(f"--input: {exc.reason}") from None
             if not isinstance(parsed, dict):
                 raise InputError(f"--input {item!r} must be a JSON object")
             values.update(stringify_inputs(parsed))
@@ -133,21 +130,29 @@ def parse_inputs(items: Sequence[str]) -> dict[str, str]:
 
 def run(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None = None) -> int:
     """Run ``args``; return the exit status."""
+    import asyncio
+    import json
+
+    from ark.cli.gc_pause import paused_collection
+    from ark.cli.run_local import execute
+    from ark.cli.run_setup import SetupError, prepare, read_paths
+    from ark.cli.run_workers import provider_names
+    from ark.flow.inputs import InputError
+
     stdout = out if out is not None else sys.stdout
     stderr = err if err is not None else sys.stderr
     explicit = "mock" if args.mock else (args.provider or os.environ.get("ARK_PROVIDER") or "auto")
     try:
         given = parse_inputs(args.input)
-        local = prepare(
-            read_paths(args.paths),
-            team_name=args.team,
-            given_inputs=given,
-            timeout=args.timeout,
-            max_tokens=args.max_tokens,
-        )
-        from ark.cli.run_workers import provider_names
-
-        providers = provider_names(local.team, explicit)
+        with paused_collection():
+            local = prepare(
+                read_paths(args.paths),
+                team_name=args.team,
+                given_inputs=given,
+                timeout=args.timeout,
+                max_tokens=args.max_tokens,
+            )
+            providers = provider_names(local.team, explicit)
     except SetupError as exc:
         for line in exc.lines:
             stderr.write(f"ark run: {line}\n")
@@ -167,139 +172,4 @@ def run(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None 
         else:
             stdout.write(plan_text(local, providers))
         return EXIT_OK
-    return asyncio.run(_execute(local, args, explicit, providers, stdout, stderr))
-
-
-async def _execute(
-    local: LocalRun,
-    args: argparse.Namespace,
-    explicit: str,
-    providers: dict[str, str],
-    stdout: TextIO,
-    stderr: TextIO,
-) -> int:
-    from ark.cli.run_view import LineWatch, LiveWatch, failure_line, result_json, result_text
-    from ark.cli.run_workers import build_workers
-    from ark.flow.actions import Action, SubmitTask
-    from ark.flow.driver import Driver
-    from ark.flow.engine import Engine, EngineOptions
-    from ark.flow.inputs import resolve_inputs
-    from ark.flow.local import InProcessQueue, error_result
-    from ark.flow.state import RunState
-    from ark_runtime.protocol import Result, Task
-
-    team = local.team
-    options = EngineOptions(max_parallel=args.max_parallel)
-    engine = Engine(team.plan, options)
-    run_uid = f"{team.name.replace('.', '-')}-{secrets.token_hex(3)}"
-    state = engine.new_state(run_uid, local.inputs)
-    drivers: dict[str, Driver] = {}
-
-    async def delegate(role: str, prompt: str, parent: Task) -> str:
-        return await drivers[parent.run].delegate(role, prompt, parent)
-
-    try:
-        workers = build_workers(
-            team,
-            explicit=explicit,
-            env=os.environ,
-            no_tools=args.no_mcp,
-            delegate=delegate,
-            max_depth=team.plan.max_depth,
-            secrets=local.secrets,
-            warn=lambda text: print(f"ark run: warning: {text}", file=stderr),
-        )
-    except SetupError as exc:
-        for line in exc.lines:
-            stderr.write(f"ark run: {line}\n")
-        return EXIT_NOT_STARTED
-    nested = _nested_teams(team)
-
-    async def run_team(request: SubmitTask) -> Result:
-        # An arkTeam role: the whole referenced team runs as this one step.
-        task = request.task
-        sub = nested[request.team or ""]
-        try:
-            resolved = resolve_inputs(sub.spec, dict(request.inputs or {}))
-        except InputError as exc:
-            return error_result(task, f"team {sub.name}: {exc}")
-        sub_engine = Engine(sub.plan, options)
-        sub_state = sub_engine.new_state(task.id.replace(".", "-"), resolved.values)
-        sub_queue = InProcessQueue(workers.workers, run_team)
-        sub_driver = Driver(sub_engine, sub_state, sub_queue)
-        drivers[sub_state.run_uid] = sub_driver
-        try:
-            await sub_driver.run()
-        finally:
-            await sub_queue.aclose()
-        ok = sub_state.phase == "Succeeded"
-        return Result(
-            id=task.id,
-            run=task.run,
-            step=task.step,
-            status="ok" if ok else "error",
-            output=sub_state.output or "" if ok else "",
-            error="" if ok else f"team {sub.name}: {sub_state.message}",
-            input_tokens=sub_state.input_tokens,
-            output_tokens=sub_state.output_tokens,
-            consumer="ark-run",
-        )
-
-    queue = InProcessQueue(workers.workers, run_team)
-    watch: Any = None
-    if args.watch:
-        watch = LiveWatch(stderr, state) if stderr.isatty() else LineWatch(stderr)
-
-    def observe(run_state: RunState, action: Action) -> None:
-        if watch is not None:
-            watch.observe(run_state, action)
-
-    driver = Driver(engine, state, queue, observer=observe)
-    drivers[run_uid] = driver
-    interrupted = False
-    cancelling: list[asyncio.Task[None]] = []
-    loop = asyncio.get_running_loop()
-
-    def on_interrupt() -> None:
-        nonlocal interrupted
-        interrupted = True
-        cancelling.append(loop.create_task(driver.cancel("cancelled by the user (Ctrl-C)")))
-
-    handles_signal = _add_signal_handler(loop, on_interrupt)
-    try:
-        if watch is not None:
-            with watch:
-                await driver.run()
-        else:
-            await driver.run()
-    finally:
-        if handles_signal:
-            loop.remove_signal_handler(signal.SIGINT)
-        await queue.aclose()
-        await workers.aclose()
-    if args.output == "json":
-        stdout.write(json.dumps(result_json(state, {**workers.providers, **providers}), indent=2) + "\n")
-    else:
-        stdout.write(result_text(state))
-    if args.out_file and state.output is not None:
-        await asyncio.to_thread(Path(args.out_file).write_text, state.output, encoding="utf-8")
-    if state.phase == "Succeeded":
-        return EXIT_OK
-    stderr.write(failure_line(state) + "\n")
-    return EXIT_INTERRUPTED if interrupted else EXIT_FAILED
-
-
-def _add_signal_handler(loop: asyncio.AbstractEventLoop, callback: Any) -> bool:
-    try:
-        loop.add_signal_handler(signal.SIGINT, callback)
-    except (NotImplementedError, RuntimeError, ValueError):  # not the main thread, or no signals here
-        return False
-    return True
-
-
-def _nested_teams(team: LocalTeam) -> dict[str, LocalTeam]:
-    found: dict[str, LocalTeam] = {}
-    for name, sub in team.teams.items():
-        found[name] = sub
-        found.update(_nested_teams(sub))
-    return found
+    return asyncio.run(execute(local, args, explicit, providers, stdout, stderr))

@@ -8,6 +8,7 @@ step transition otherwise; both go to stderr, so stdout carries only the result.
 from __future__ import annotations
 
 import time
+from collections import Counter
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any, TextIO
@@ -47,7 +48,8 @@ def depth(state: RunState, step: StepState) -> int:
 def ordered_steps(state: RunState) -> list[StepState]:
     """Steps with every delegation hop right under the step that delegated it (the tree, flattened)."""
     children: dict[str | None, list[StepState]] = {}
-    for step in state.steps.values():
+    # A snapshot: the live view renders from its refresh thread while the run adds steps.
+    for step in list(state.steps.values()):
         parent = step.parent if step.parent in state.steps else None
         children.setdefault(parent, []).append(step)
     out: list[StepState] = []
@@ -429,14 +431,14 @@ class LiveWatch:
         self._live.__exit__(None, None, None)
 
     def observe(self, state: RunState, action: Action) -> None:
-        """The table is redrawn from the latest state; transitions only ask for a refresh."""
-        self.state = state  # a cluster run's state is rebuilt from every status it watches
-        if isinstance(action, (StepChanged, RunFinished)):
-            self._live.refresh()
+        """Keep the latest state (a cluster run's state is rebuilt from every status it watches); the
+        table is redrawn from it 8 times a second (redrawing it on every transition made a
+        1,000-step run quadratic)."""
+        self.state = state
 
     def render(self) -> Any:
-        """The table for the current state."""
-        return watch_table(self.state, time.time())
+        """The table for the current state, as many rows as the terminal shows."""
+        return watch_table(self.state, time.time(), max_rows=max(self.console.height - 7, 5))
 
 
 _PHASE_STYLE = {
@@ -448,8 +450,12 @@ _PHASE_STYLE = {
 }
 
 
-def watch_table(state: RunState, now: float) -> Any:
-    """A rich table of the run: one row per step, delegation hops under their parent."""
+def watch_table(state: RunState, now: float, max_rows: int | None = None) -> Any:
+    """A rich table of the run: one row per step, delegation hops under their parent.
+
+    With more steps than ``max_rows``, the rows are the steps running or failed, then those that
+    finished last, in run order, and a last row counts the others by phase.
+    """
     from rich.table import Table
     from rich.text import Text
 
@@ -462,7 +468,11 @@ def watch_table(state: RunState, now: float) -> Any:
     table.add_column("tokens", justify="right", no_wrap=True, min_width=6)
     table.add_column("tries", justify="right", no_wrap=True, min_width=5)
     table.add_column("note", no_wrap=True, overflow="ellipsis", max_width=40)
-    for step in ordered_steps(state):
+    steps = ordered_steps(state)
+    hidden: list[StepState] = []
+    if max_rows is not None and len(steps) > max_rows:
+        steps, hidden = _window(steps, max(max_rows - 1, 1))  # one row counts the others
+    for step in steps:
         level = depth(state, step)
         # Under its parent a hop needs only its last path part (``docs`` of ``triage/tech/docs``).
         name = ("   " * (level - 1) + " └─ " + step.name.rsplit("/", 1)[-1]) if level else step.name
@@ -480,4 +490,18 @@ def watch_table(state: RunState, now: float) -> Any:
             tries,
             note,
         )
+    if hidden:
+        counts = Counter(step.phase for step in hidden)
+        summary = ", ".join(f"{count} {phase}" for phase, count in sorted(counts.items()))
+        table.add_row("…", "", "", "", "", f"{len(hidden)} more: {summary}")
     return table
+
+
+def _window(steps: list[StepState], rows: int) -> tuple[list[StepState], list[StepState]]:
+    """The ``rows`` steps worth showing (running and failed first, then the latest to finish),
+    in run order, and the others."""
+    active = [step for step in steps if step.phase in ("Running", "Failed")]
+    finished = [step for step in steps if step.phase in ("Succeeded", "Skipped")]
+    finished.sort(key=lambda step: step.completion_time or 0.0, reverse=True)
+    chosen = {id(step) for step in [*active, *finished][:rows]}
+    return [s for s in steps if id(s) in chosen], [s for s in steps if id(s) not in chosen]

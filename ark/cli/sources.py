@@ -7,6 +7,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from ark.api.limits import MAX_INPUT_BYTES, LimitExceeded, size_text
+from ark.api.reader import read_file, read_stream
+
 YAML_SUFFIXES = (".yaml", ".yml", ".json")
 
 
@@ -20,12 +23,19 @@ class Unreadable:
 
 
 def read_sources(paths: Sequence[str]) -> tuple[list[tuple[str, str]], list[Unreadable]]:
-    """``(label, text)`` of every file given, in order, and the paths that could not be read."""
+    """``(label, text)`` of every file given, in order, and the paths that could not be read.
+
+    Each file (and stdin) is read within the bounds of :mod:`ark.api.limits`, and all of them
+    within :data:`~ark.api.limits.MAX_INPUT_BYTES`."""
     texts: list[tuple[str, str]] = []
     problems: list[Unreadable] = []
+    total = 0
     for raw in paths:
         if raw == "-":
-            texts.append(("<stdin>", sys.stdin.read()))
+            try:
+                texts.append(("<stdin>", read_stream(sys.stdin, "<stdin>")))
+            except (LimitExceeded, UnicodeDecodeError) as exc:
+                problems.append(Unreadable("<stdin>", _reason(exc), missing=False))
             continue
         path = Path(raw)
         files = (
@@ -35,8 +45,21 @@ def read_sources(paths: Sequence[str]) -> tuple[list[tuple[str, str]], list[Unre
         )
         for file in files:
             try:
-                texts.append((str(file), file.read_text(encoding="utf-8")))
-            except (OSError, UnicodeDecodeError) as exc:
-                reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-                problems.append(Unreadable(str(file), reason, isinstance(exc, FileNotFoundError)))
+                text = read_file(file)
+            except (OSError, UnicodeDecodeError, LimitExceeded) as exc:
+                problems.append(Unreadable(str(file), _reason(exc), isinstance(exc, FileNotFoundError)))
+                continue
+            total += len(text)
+            if total > MAX_INPUT_BYTES:
+                limit = size_text(MAX_INPUT_BYTES)
+                reason = f"the files add up to more than {limit}, the limit for one command (give fewer)"
+                problems.append(Unreadable(str(file), reason, missing=False))
+                continue
+            texts.append((str(file), text))
     return texts, problems
+
+
+def _reason(exc: Exception) -> str:
+    if isinstance(exc, LimitExceeded):
+        return exc.reason
+    return exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)

@@ -23,7 +23,7 @@ from typing import Any
 from ark.api.loading import InputSet
 from ark.api.validation.references import references_of
 from ark.cli.cluster import Cluster, open_cluster
-from ark.cli.validate import Line, issue_line
+from ark.cli.findings import Line, issue_line
 from ark.controllers.resources import ARK
 from ark.kube.client import NotFound
 from ark.kube.resources import CONFIGMAPS, SECRETS, Resource

@@ -78,16 +78,20 @@ class Driver:
         """Start (or resume) the run and drive it until it is Succeeded or Failed."""
         await self._apply(self.engine.start(self.state, self.clock.now()))
         getter: asyncio.Task[Result] | None = None
+        # Both waits live until they fire (one task each per wake-up, not per loop).
+        waker: asyncio.Task[bool] | None = None
         try:
             while not self.state.finished:
                 if getter is None:
                     getter = asyncio.ensure_future(self.queue.get_result())
-                waker = asyncio.ensure_future(self._wake.wait())
+                if waker is None:
+                    waker = asyncio.ensure_future(self._wake.wait())
                 deadline = self.engine.next_deadline(self.state)
                 timeout = None if deadline is None else max(0.0, deadline - self.clock.now())
                 done, _ = await asyncio.wait({getter, waker}, timeout=timeout, return_when="FIRST_COMPLETED")
-                waker.cancel()
-                self._wake.clear()
+                if waker in done:
+                    waker = None
+                    self._wake.clear()
                 if getter in done:
                     result = getter.result()
                     getter = None
@@ -95,8 +99,9 @@ class Driver:
                 else:
                     await self._apply(self.engine.on_tick(self.state, self.clock.now()))
         finally:
-            if getter is not None:
-                getter.cancel()
+            for pending in (getter, waker):
+                if pending is not None:
+                    pending.cancel()
         return self.state
 
     async def cancel(self, message: str) -> None:

@@ -33,11 +33,12 @@ from ark.flow.actions import (
     SubmitTask,
 )
 from ark.flow.checks import check_answer, parse_verdict
+from ark.flow.index import RunIndex
 from ark.flow.outputs import canonical_json, extract_json
 from ark.flow.plan import ROUTE_STEP, AgentLimits, RunPlan, StepPlan
 from ark.flow.prompts import input_prompt, judge_prompt, step_prompt, template_data
 from ark.flow.routing import decide, router_prompt, router_schema
-from ark.flow.state import SATISFIED_PHASES, RunReason, RunState, StepState
+from ark.flow.state import RunReason, RunState, StepState
 from ark.flow.template import TemplateError, is_truthy, parse
 from ark_runtime.protocol import Result, Task, TaskKind, task_id
 
@@ -117,7 +118,7 @@ class Engine:
             return out
         if state.phase == "Pending":
             return self.start(state, now)
-        for step in state.running():
+        for step in self._index(state).running():
             step.submitted_at = now
             if step.kind == "delegate":
                 continue
@@ -135,6 +136,7 @@ class Engine:
             return out
         step.input_tokens += result.input_tokens
         step.output_tokens += result.output_tokens
+        self._index(state).tokens += result.input_tokens + result.output_tokens
         if step.judging:
             self._on_judge(state, step, result, now, out)
         elif step.kind == "delegate":
@@ -163,7 +165,7 @@ class Engine:
                 out,
             )
             return out
-        for step in state.running():
+        for step in self._index(state).running():
             limits = self._limits(step)
             deadline = self._step_deadline(step)
             if deadline is not None and now >= deadline:
@@ -206,7 +208,7 @@ class Engine:
         """
         out: list[Action] = []
         if delegation_id is not None:
-            known = next((s for s in state.steps.values() if s.delegation_id == delegation_id), None)
+            known = self._index(state).delegation(delegation_id)
             if known is not None:
                 if known.done:
                     out.append(
@@ -254,7 +256,7 @@ class Engine:
         )
         child.task_id = task_id(state.run_uid, name, 1)
         child.start_time = child.submitted_at = now
-        state.steps[name] = child
+        self._add_step(state, child)
         task = Task(
             id=child.task_id,
             run=state.run_uid,
@@ -282,7 +284,7 @@ class Engine:
         """When :meth:`on_tick` next has something to check (None: nothing is timed)."""
         if state.finished or state.phase != "Running":
             return None
-        times = [t for t in (self._step_deadline(s) for s in state.running()) if t is not None]
+        times = [t for t in (self._step_deadline(s) for s in self._index(state).running()) if t is not None]
         run_deadline = self._run_deadline(state)
         if run_deadline is not None:
             times.append(run_deadline)
@@ -307,7 +309,7 @@ class Engine:
         if state.finished or state.phase != "Running":
             return
         if self._over_budget(state):
-            if not state.running():
+            if not self._index(state).running():
                 self._finish(
                     state,
                     "Failed",
@@ -322,23 +324,22 @@ class Engine:
         if self.plan.steps:
             self._schedule_pipeline(state, now, out)
         else:
-            for step in list(state.steps.values()):
+            for step in self._index(state).waiting():
                 if step.phase == "Pending" and self._free_slots(state) > 0:
                     self._submit(state, step, now, out)
         if not state.finished:
             self._maybe_succeed(state, now, out)
 
     def _schedule_pipeline(self, state: RunState, now: float, out: list[Action]) -> None:
-        index = self._index(state)
+        ready = self._index(state).ready
+        assert ready is not None
         slots = self._free_slots(state)
         while not state.finished:
-            pending = [
-                state.steps[name]
-                for name in index.ordered_candidates()
-                if state.steps[name].phase == "Pending"
-            ]
+            # One round visits the Pending candidates in pipeline order; a skip may make its
+            # dependents ready, and they are looked at in the next round.
+            visit = ready.round()
             skipped = False
-            for step in pending:
+            while (step := visit.next(slots)) is not None:
                 plan_step = self.plan.step_index[step.name]
                 if plan_step.condition is not None and step.attempt == 0 and step.iterations == 0:
                     skip = self._skip_reason(state, plan_step)
@@ -346,7 +347,7 @@ class Engine:
                         step.phase = "Skipped"
                         step.message = skip
                         step.completion_time = now
-                        index.satisfied(step.name)
+                        ready.satisfied(step.name)
                         out.append(StepChanged(step.name, "Skipped", skip))
                         skipped = True
                         continue
@@ -356,14 +357,25 @@ class Engine:
                 if _ended(state):
                     return
                 slots -= 1
-            if not skipped:  # a skip may have made its dependents ready: look again
+            visit.close()
+            if not skipped:
                 return
 
-    def _index(self, state: RunState) -> _ReadyIndex:
+    def _index(self, state: RunState) -> RunIndex:
         index = state.scheduling
-        if not isinstance(index, _ReadyIndex) or index.plan is not self.plan:
-            index = state.scheduling = _ReadyIndex(self.plan, state)
+        if not isinstance(index, RunIndex) or not index.serves(self.plan, state):
+            index = state.scheduling = RunIndex(self.plan, state)
         return index
+
+    def _requeue(self, state: RunState, step: StepState) -> None:
+        ready = self._index(state).ready
+        if ready is not None and step.name in self.plan.step_index:
+            ready.requeue(step.name)
+
+    def _add_step(self, state: RunState, step: StepState) -> None:
+        index = self._index(state)
+        state.steps[step.name] = step
+        index.added(step)
 
     def _skip_reason(self, state: RunState, plan_step: StepPlan) -> str | None:
         assert plan_step.condition is not None
@@ -377,18 +389,13 @@ class Engine:
     def _free_slots(self, state: RunState) -> float:
         if self.options.max_parallel is None:
             return float("inf")
-        if self.plan.steps:  # a running pipeline step is always among the ready candidates
-            names = self._index(state).candidates
-            busy = sum(1 for name in names if state.steps[name].phase == "Running")
-        else:
-            busy = sum(
-                1 for step in state.steps.values() if step.phase == "Running" and step.kind != "delegate"
-            )
+        busy = sum(1 for step in self._index(state).running() if step.kind != "delegate")
         return self.options.max_parallel - busy
 
     def _submit(self, state: RunState, step: StepState, now: float, out: list[Action]) -> None:
         step.attempt += 1
         step.phase = "Running"
+        self._index(state).started(step)
         step.submitted_at = now
         if step.start_time is None:
             step.start_time = now
@@ -474,7 +481,7 @@ class Engine:
                 problem += f"; {TRUNCATED_CAUSE}"
             if step.schema_retries < 1:
                 step.schema_retries += 1
-                self._retry(step, problem, out)
+                self._retry(state, step, problem, out)
             else:
                 self._fail_step(state, step, f"{problem} (after a retry)", now, out)
             return
@@ -524,7 +531,7 @@ class Engine:
         assert check is not None
         if check.on_failure == "retry" and step.validation_retries < check.max_retries:
             step.validation_retries += 1
-            self._retry(step, problem, out)
+            self._retry(state, step, problem, out)
             return
         after = (
             f" (after {step.validation_retries} {'retry' if step.validation_retries == 1 else 'retries'})"
@@ -533,8 +540,9 @@ class Engine:
         )
         self._fail_step(state, step, f"validation failed: {problem}{after}", now, out)
 
-    def _retry(self, step: StepState, reason: str, out: list[Action]) -> None:
+    def _retry(self, state: RunState, step: StepState, reason: str, out: list[Action]) -> None:
         step.phase = "Pending"
+        self._requeue(state, step)
         step.retry_reason = reason
         step.task_id = None
         step.message = f"{RETRY_PREFIX}{reason}"
@@ -567,6 +575,7 @@ class Engine:
             )
         else:
             step.phase = "Pending"
+            self._requeue(state, step)
             step.task_id = None
             step.schema_retries = step.validation_retries = 0
             step.message = f"loop: iteration {step.iterations + 1} of at most {plan_step.max_iterations}"
@@ -586,7 +595,9 @@ class Engine:
         step.message = message
         step.completion_time = now
         if state is not None and self.plan.steps and step.name in self.plan.step_index:
-            self._index(state).satisfied(step.name)
+            ready = self._index(state).ready
+            assert ready is not None
+            ready.satisfied(step.name)
         out.append(StepChanged(step.name, "Succeeded", message))
 
     def _on_delegated(self, step: StepState, result: Result, now: float, out: list[Action]) -> None:
@@ -637,7 +648,7 @@ class Engine:
         how = "fallback" if decision.fallback else f"capability {decision.capability}"
         self._succeed(step, f"routed to {decision.agent} ({how})", now, out)
         name = decision.agent if decision.agent != ROUTE_STEP else f"{decision.agent}-agent"
-        state.steps[name] = StepState(name, decision.agent, decision.agent)
+        self._add_step(state, StepState(name, decision.agent, decision.agent))
 
     # ------------------------------------------------------------------- endings
 
@@ -657,7 +668,8 @@ class Engine:
     def _maybe_succeed(self, state: RunState, now: float, out: list[Action]) -> None:
         plan = self.plan
         if plan.steps:
-            if not self._index(state).all_satisfied():
+            ready = self._index(state).ready
+            if ready is None or not ready.all_satisfied():
                 return
             default = "\n\n".join(
                 state.steps[name].output or ""
@@ -707,7 +719,7 @@ class Engine:
             "Cancelled": "the run was cancelled",
             "StepFailed": f'step "{failed_step}" failed',
         }.get(reason, "the run ended")
-        for step in state.running():
+        for step in self._index(state).running():
             out.append(CancelTask(step.task_id or "", step.name))
             if step.kind == "delegate":
                 self._end_delegated(step, "Failed", "", f"cancelled: {why}", now, out)
@@ -728,7 +740,7 @@ class Engine:
     # ------------------------------------------------------------------- helpers
 
     def _over_budget(self, state: RunState) -> bool:
-        return self.plan.max_tokens is not None and state.total_tokens > self.plan.max_tokens
+        return self.plan.max_tokens is not None and self._index(state).tokens > self.plan.max_tokens
 
     def _limits(self, step: StepState) -> AgentLimits:
         if step.kind == "route":
@@ -780,46 +792,3 @@ def _deadline_ms(now: float, limits: AgentLimits) -> int:
 
 def _seconds(value: float | None) -> str:
     return f"{value:g} s" if value is not None else "?"
-
-
-class _ReadyIndex:
-    """Which pipeline steps have every dependency Succeeded or Skipped, kept up to date as steps
-    finish, so scheduling costs what changed rather than the size of the pipeline. Derived from
-    the state (rebuilt whenever a state is loaded); Succeeded and Skipped are final, so counts only
-    ever go down."""
-
-    __slots__ = ("_blocked", "_done", "_order", "candidates", "plan")
-
-    def __init__(self, plan: RunPlan, state: RunState) -> None:
-        self.plan = plan
-        self._order = {step.name: number for number, step in enumerate(plan.steps)}
-        self._done = {s.name for s in plan.steps if state.steps[s.name].phase in SATISFIED_PHASES}
-        self._blocked: dict[str, int] = {}
-        self.candidates: set[str] = set()
-        for step in plan.steps:
-            if step.name in self._done:
-                continue
-            blocked = sum(1 for dep in step.depends_on if dep not in self._done)
-            self._blocked[step.name] = blocked
-            if blocked == 0:
-                self.candidates.add(step.name)
-
-    def satisfied(self, name: str) -> None:
-        """``name`` became Succeeded or Skipped."""
-        if name in self._done:
-            return
-        self._done.add(name)
-        self.candidates.discard(name)
-        for child in self.plan.dependents.get(name, ()):
-            left = self._blocked[child] - 1
-            self._blocked[child] = left
-            if left == 0:
-                self.candidates.add(child)
-
-    def ordered_candidates(self) -> list[str]:
-        """Ready steps that are not done, in pipeline order."""
-        return sorted(self.candidates, key=self._order.__getitem__)
-
-    def all_satisfied(self) -> bool:
-        """Every pipeline step is Succeeded or Skipped."""
-        return len(self._done) == len(self.plan.steps)

@@ -7,6 +7,8 @@ import json
 import re
 from typing import Any
 
+from ark.api.reader import load_json
+
 ENVELOPE_OPEN = "<ark:step-output"
 ENVELOPE_CLOSE = "</ark:step-output>"
 _FENCE = re.compile(r"```[A-Za-z0-9_-]*[ \t]*\n(.*?)(?:\n[ \t]*```|\Z)", re.DOTALL)
@@ -44,7 +46,7 @@ def extract_json(text: str) -> tuple[bool, Any]:
 
 def _loads(text: str) -> Any:
     try:
-        return json.loads(text)
+        return load_json(text, "the output")  # a model's answer: bounded like any input
     except ValueError:
         return _NOT_FOUND
 

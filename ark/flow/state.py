@@ -122,7 +122,7 @@ class RunState:
     completion_time: float | None = None
     steps: dict[str, StepState] = field(default_factory=dict)
     scheduling: Any = field(default=None, repr=False, compare=False)
-    """The engine's index of which pipeline steps are ready; derived, never serialised."""
+    """The engine's index of the run (:class:`ark.flow.index.RunIndex`); derived, never serialised."""
 
     @property
     def finished(self) -> bool:

@@ -15,8 +15,6 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-import jsonschema
-
 _FORMATS = {
     "date-time": "2024-01-01T00:00:00Z",
     "date": "2024-01-01",
@@ -43,6 +41,8 @@ class SchemaInstanceError(ValueError):
 
 def instance_for(schema: Mapping[str, Any] | bool) -> Any:
     """Return a deterministic value valid against ``schema``; raises :class:`SchemaInstanceError`."""
+    import jsonschema  # only steps with a schema pay for it
+
     value = _Generator(schema).value(schema, "value", 0)
     errors = sorted(jsonschema.Draft202012Validator(schema).iter_errors(value), key=str)
     if errors:
@@ -120,6 +120,8 @@ class _Generator:
                 candidate = self.value(candidate_schema, hint, depth + 1)
             except SchemaInstanceError:
                 continue
+            import jsonschema
+
             if jsonschema.Draft202012Validator(dict(schema)).is_valid(candidate):
                 return candidate
         raise SchemaInstanceError(f"no branch of {key} yields a valid value for {hint!r}")

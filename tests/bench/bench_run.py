@@ -1,24 +1,33 @@
-"""``ark run`` benchmarks: a generated 500-step DAG end to end, and the engine's cost per step.
+"""``ark run`` benchmarks: generated pipelines end to end, and the engine's cost per step.
 
-* ``run_500_steps``: wall time of ``ark run team.yaml --provider mock`` as a subprocess (interpreter
-  start-up, imports, YAML, validation, 500 mock tasks, output) on a DAG of 25 levels of 20 steps,
-  each step reading one or two steps of the level before. Target <= 2 s (architecture §8).
+Whole-process figures are ``ark run team.yaml --provider mock -o json`` as a subprocess
+(interpreter start-up, imports, YAML, validation, the mock tasks, output), the median of
+:data:`~tests.bench.measure.RUNS` runs:
+
+* ``run_500_steps``: a DAG of 25 levels of 20 steps, each step reading one or two steps of the
+  level before (architecture §8: <= 0.4 s).
+* ``run_chain_1000``: a 1,000-step chain (:func:`~tests.bench.workloads.chain`).
+* ``run_layered_1000`` / ``run_layered_2000``: layers of 10 steps, each step depending on and
+  quoting the whole layer above (:func:`~tests.bench.workloads.layered`); twice the steps should
+  cost at most twice the time. ``run_layered_1000_peak_rss`` is the peak RSS of the first.
 * ``engine_step_overhead``: the engine alone (no provider, no queue): steps driven from start to
   Succeeded by feeding results straight back, microseconds per step.
 
-Measured, never asserted. ``python -m tests.bench.bench_run`` runs both.
+Each whole-process figure is printed as wall time and, as ``<name>_cpu``, CPU time (steadier on
+a shared machine). Measured, never asserted. ``python -m tests.bench.bench_run`` runs them all.
 """
 
 from __future__ import annotations
 
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 import yaml
+
+from tests.bench.measure import ARK, Medians, Sample, median_of, report
+from tests.bench.workloads import chain, layered
 
 STEPS = 500
 WIDTH = 20
@@ -56,25 +65,19 @@ def generate_team(steps: int = STEPS, width: int = WIDTH, name: str = "bench-dag
     return yaml.safe_dump(team, sort_keys=False)
 
 
-def run_500_steps() -> float:
-    """Median wall seconds of the ``ark run`` subprocess over :data:`RUNS` runs."""
-    ark = str(Path(sys.executable).parent / "ark")
-    times = []
+def _succeeded(sample: Sample) -> str | None:
+    if sample.returncode != 0 or b'"phase": "Succeeded"' not in sample.output:
+        return f"the run did not succeed (exit status {sample.returncode})"
+    return None
+
+
+def run_team(text: str, max_parallel: int = 8) -> Medians:
+    """Medians of ``ark run`` on the team ``text``."""
     with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "dag.yaml"
-        path.write_text(generate_team())
-        for _ in range(RUNS):
-            started = time.perf_counter()
-            done = subprocess.run(
-                [ark, "run", str(path), "--provider", "mock", "--max-parallel", str(WIDTH), "-o", "json"],
-                capture_output=True,
-                text=True,
-                check=False,
-            )
-            times.append(time.perf_counter() - started)
-            if done.returncode != 0 or '"phase": "Succeeded"' not in done.stdout:
-                raise RuntimeError(f"ark run failed ({done.returncode}): {done.stderr[-2000:]}")
-    return statistics.median(times)
+        path = Path(tmp) / "team.yaml"
+        path.write_text(text)
+        command = [ARK, "run", str(path), "--provider", "mock", "--max-parallel", str(max_parallel)]
+        return median_of([*command, "-o", "json"], check=_succeeded)
 
 
 def engine_step_overhead() -> float:
@@ -108,8 +111,13 @@ def engine_step_overhead() -> float:
 
 
 def main() -> None:
-    """Print both figures."""
-    print(f"bench: run_500_steps {run_500_steps():.3f} s", flush=True)
+    """Print every figure."""
+    report("run_500_steps", run_team(generate_team(), WIDTH))
+    report("run_chain_1000", run_team(chain(1000)))
+    medians = run_team(layered(1000, 10), 10)
+    report("run_layered_1000", medians)
+    print(f"bench: run_layered_1000_peak_rss {medians.peak_rss_mb:.1f} MB", flush=True)
+    report("run_layered_2000", run_team(layered(2000, 10), 10))
     print(f"bench: engine_step_overhead {engine_step_overhead():.1f} us", flush=True)
 
 

@@ -9,48 +9,48 @@ between the documents of one input set.
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ark.api.agent import ArkAgent
-from ark.api.event import ArkEvent
 from ark.api.issues import Issue
-from ark.api.memory import ArkMemory
-from ark.api.meta import ArkObject
-from ark.api.notify import ArkNotify
-from ark.api.registry import ArkRegistry
-from ark.api.run import ArkRun
-from ark.api.service import ArkService
-from ark.api.settings import ArkSettings
-from ark.api.team import ArkTeam
-from ark.api.validation.agent import check_agent
-from ark.api.validation.event import check_event
 from ark.api.validation.metadata import check_metadata
-from ark.api.validation.notify import check_notify
-from ark.api.validation.others import check_memory, check_registry, check_run, check_service, check_settings
 from ark.api.validation.references import ForeignObject, check_references
 from ark.api.validation.report import Report
-from ark.api.validation.team import check_team
+
+if TYPE_CHECKING:
+    from ark.api.meta import ArkObject
 
 __all__ = ["ForeignObject", "Report", "validate_object", "validate_objects"]
 
 
-_CHECKS: dict[type[ArkObject], Callable[[Report, Any], None]] = {
-    ArkAgent: check_agent,
-    ArkTeam: check_team,
-    ArkRun: check_run,
-    ArkEvent: check_event,
-    ArkNotify: check_notify,
-    ArkService: check_service,
-    ArkSettings: check_settings,
-    ArkMemory: check_memory,
-    ArkRegistry: check_registry,
+# kind -> (module of ark.api.validation, its check function); a module is imported for the first
+# object of its kind, so checking a team never loads the checks (and models) of other kinds.
+_CHECKS: dict[str, tuple[str, str]] = {
+    "ArkAgent": ("agent", "check_agent"),
+    "ArkTeam": ("team", "check_team"),
+    "ArkRun": ("others", "check_run"),
+    "ArkEvent": ("event", "check_event"),
+    "ArkNotify": ("notify", "check_notify"),
+    "ArkService": ("others", "check_service"),
+    "ArkSettings": ("others", "check_settings"),
+    "ArkMemory": ("others", "check_memory"),
+    "ArkRegistry": ("others", "check_registry"),
 }
+
+
+def _kind_check(kind: str) -> Callable[[Report, Any], None] | None:
+    entry = _CHECKS.get(kind)
+    if entry is None:
+        return None
+    module, function = entry
+    check: Callable[[Report, Any], None] = getattr(importlib.import_module(f"{__name__}.{module}"), function)
+    return check
 
 
 def _check(report: Report, obj: ArkObject) -> None:
     check_metadata(report, obj)
-    kind_check = _CHECKS.get(type(obj))
+    kind_check = _kind_check(obj.kind)
     if kind_check is not None:
         kind_check(report, obj)
 

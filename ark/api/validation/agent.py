@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
-from ark.api.agent import ArkAgent
 from ark.api.core import EnvFromSource, EnvVar, ResourceRequirements, Toleration
 from ark.api.issues import Path
 from ark.api.shared import AgentFields, Limits, McpServer
@@ -13,6 +13,9 @@ from ark.api.validation.names import check_reference
 from ark.api.validation.quantities import parse_quantity
 from ark.api.validation.report import Report
 from ark.api.validation.urls import check_http_url
+
+if TYPE_CHECKING:
+    from ark.api.agent import ArkAgent
 
 PROMPT_WARN_BYTES = 50 * 1024
 PROMPT_MAX_BYTES = 512 * 1024

@@ -5,8 +5,6 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from croniter import croniter
-
 from ark.api.issues import PathItem
 from ark.api.validation.report import Report
 
@@ -34,6 +32,8 @@ def cron_problem(expression: str) -> tuple[str, str] | None:
             f"a cron expression has 5 fields (minute hour day-of-month month day-of-week), got {len(fields)}",
             'e.g. "0 9 * * 1-5"',
         )
+    from croniter import croniter  # only cron sources pay for it
+
     if not croniter.is_valid(text):
         return f'"{text}" is not a valid cron expression', 'e.g. "*/15 * * * *"'
     return None

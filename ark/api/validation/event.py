@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from ark.api.event import ArkEvent
+from typing import TYPE_CHECKING
+
 from ark.api.validation.cron import check_cron
 from ark.api.validation.names import check_reference
 from ark.api.validation.report import Report
 from ark.api.validation.templates import check_trigger_template
+
+if TYPE_CHECKING:
+    from ark.api.event import ArkEvent
 
 
 def check_event(report: Report, event: ArkEvent) -> None:

@@ -6,9 +6,6 @@ import json
 from collections.abc import Sequence
 from functools import lru_cache
 
-import jsonschema
-from jsonschema.exceptions import SchemaError
-
 from ark.api.issues import PathItem
 from ark.api.validation.report import Report
 
@@ -27,6 +24,9 @@ def schema_problem(text: str) -> tuple[str, str] | None:
         return None
     if not isinstance(schema, dict):
         return "a JSON Schema must be an object (or true/false)", 'e.g. {"type": "object"}'
+    import jsonschema  # only documents with schemas pay for it
+    from jsonschema.exceptions import SchemaError
+
     validator = jsonschema.validators.validator_for(schema)
     try:
         validator.check_schema(schema)

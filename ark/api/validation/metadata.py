@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 
-from ark.api.agent import ArkAgent
 from ark.api.meta import ArkObject
 from ark.api.validation.names import LABEL_MAX, is_label, is_subdomain
 from ark.api.validation.report import Report
@@ -31,7 +30,7 @@ def check_metadata(report: Report, obj: ArkObject) -> None:
             f'"{meta.namespace}" is not a valid namespace name',
             "use lowercase letters, digits and '-'",
         )
-    if isinstance(obj, ArkAgent) and meta.name and len(meta.name) > LABEL_MAX:
+    if obj.kind == "ArkAgent" and meta.name and len(meta.name) > LABEL_MAX:
         report.error(
             ("metadata", "name"),
             f"an ArkAgent name is a label value of its pods, so at most {LABEL_MAX} characters",

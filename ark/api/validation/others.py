@@ -2,21 +2,26 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from ark.api.issues import Path
-from ark.api.memory import ArkMemory
-from ark.api.registry import KNOWN_SCOPES, ArkRegistry
-from ark.api.run import ArkRun
-from ark.api.service import ArkService
-from ark.api.settings import KNOWN_OUTPUT_FORMATS, ArkSettings
-from ark.api.team import ArkTeamSpec
 from ark.api.validation.names import check_reference
 from ark.api.validation.report import Report
-from ark.api.validation.team import check_team_spec
 from ark.api.validation.urls import check_http_url
+
+if TYPE_CHECKING:
+    from ark.api.memory import ArkMemory
+    from ark.api.registry import ArkRegistry
+    from ark.api.run import ArkRun
+    from ark.api.service import ArkService
+    from ark.api.settings import ArkSettings
+    from ark.api.team import ArkTeamSpec
 
 
 def check_run(report: Report, run: ArkRun) -> None:
     """Semantic checks of an ArkRun: its reference, snapshot and resolved input."""
+    from ark.api.validation.team import check_team_spec
+
     spec = run.spec
     check_reference(report, ("spec", "teamRef", "name"), spec.team_ref.name, "ArkTeam")
     if spec.team_spec is not None:
@@ -57,6 +62,8 @@ def check_service(report: Report, service: ArkService) -> None:
 
 def check_settings(report: Report, settings: ArkSettings) -> None:
     """Semantic checks of an ArkSettings."""
+    from ark.api.settings import KNOWN_OUTPUT_FORMATS
+
     spec = settings.spec
     if spec.output_format is not None and spec.output_format not in KNOWN_OUTPUT_FORMATS:
         report.warning(
@@ -101,6 +108,8 @@ def check_memory(report: Report, memory: ArkMemory) -> None:
 
 def check_registry(report: Report, registry: ArkRegistry) -> None:
     """Semantic checks of an ArkRegistry."""
+    from ark.api.registry import KNOWN_SCOPES
+
     if registry.spec.scope not in KNOWN_SCOPES:
         report.warning(
             ("spec", "scope"),

@@ -8,18 +8,21 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, TypeAlias, cast
 
-from ark.api.agent import ArkAgent
-from ark.api.event import ArkEvent
 from ark.api.issues import Path
-from ark.api.meta import ArkObject
-from ark.api.run import ArkRun
-from ark.api.service import ArkService
-from ark.api.shared import AgentFields
-from ark.api.team import ArkTeam
 from ark.api.validation.graphs import find_cycle, spell
-from ark.api.validation.others import check_run_input
 from ark.api.validation.report import Report
+
+if TYPE_CHECKING:
+    # Objects are told apart by ``kind``, so checking one kind imports no other kind's models.
+    from ark.api.agent import ArkAgent
+    from ark.api.event import ArkEvent
+    from ark.api.meta import ArkObject
+    from ark.api.run import ArkRun
+    from ark.api.service import ArkService
+    from ark.api.shared import AgentFields
+    from ark.api.team import ArkTeam
 
 
 @dataclass(frozen=True)
@@ -45,7 +48,7 @@ class Reference:
     optional: bool = False
 
 
-Target = ArkObject | ForeignObject
+Target: TypeAlias = "ArkObject | ForeignObject"
 
 
 class Catalog:
@@ -60,8 +63,8 @@ class Catalog:
             self._by_name.setdefault((item.kind, item.name), []).append(item)
         # Inline roles become ArkAgents named <team>-<role>; services may select them.
         for obj in objects:
-            if isinstance(obj, ArkTeam) and obj.metadata.name:
-                for role in obj.spec.roles or ():
+            if obj.kind == "ArkTeam" and obj.metadata.name:
+                for role in cast("ArkTeam", obj).spec.roles or ():
                     if role.is_inline:
                         name = f"{obj.metadata.name}-{role.name}"
                         generated = ForeignObject("ArkAgent", name, obj.metadata.namespace)
@@ -80,10 +83,10 @@ class Catalog:
 
 def references_of(obj: ArkObject) -> Iterator[Reference]:
     """Every reference an object makes to another object."""
-    if isinstance(obj, ArkAgent):
-        yield from _agent_references(("spec",), obj.spec)
-    elif isinstance(obj, ArkTeam):
-        spec = obj.spec
+    if obj.kind == "ArkAgent":
+        yield from _agent_references(("spec",), cast("ArkAgent", obj).spec)
+    elif obj.kind == "ArkTeam":
+        spec = cast("ArkTeam", obj).spec
         for index, role in enumerate(spec.roles or ()):
             path: Path = ("spec", "roles", index)
             if role.ark_agent is not None:
@@ -99,16 +102,18 @@ def references_of(obj: ArkObject) -> Iterator[Reference]:
                 yield Reference(("spec", "routing", "fallback"), "ArkAgent", spec.routing.fallback)
         if spec.notify_ref is not None:
             yield Reference(("spec", "notifyRef", "name"), "ArkNotify", spec.notify_ref.name)
-    elif isinstance(obj, ArkEvent):
-        output = obj.spec.source.team_output
-        if output is not None and obj.spec.source.type == "team-output":
+    elif obj.kind == "ArkEvent":
+        event = cast("ArkEvent", obj).spec
+        output = event.source.team_output
+        if output is not None and event.source.type == "team-output":
             yield Reference(("spec", "source", "teamOutput", "name"), "ArkTeam", output.name)
-        for index, target in enumerate(obj.spec.targets):
+        for index, target in enumerate(event.targets):
             yield Reference(("spec", "targets", index, "team"), "ArkTeam", target.team)
-    elif isinstance(obj, ArkRun):
-        yield Reference(("spec", "teamRef", "name"), "ArkTeam", obj.spec.team_ref.name)
-    elif isinstance(obj, ArkService):
-        yield Reference(("spec", "selector", "arkAgent"), "ArkAgent", obj.spec.selector.ark_agent)
+    elif obj.kind == "ArkRun":
+        yield Reference(("spec", "teamRef", "name"), "ArkTeam", cast("ArkRun", obj).spec.team_ref.name)
+    elif obj.kind == "ArkService":
+        selector = cast("ArkService", obj).spec.selector
+        yield Reference(("spec", "selector", "arkAgent"), "ArkAgent", selector.ark_agent)
 
 
 def _agent_references(base: Path, fields: AgentFields) -> Iterator[Reference]:
@@ -168,13 +173,19 @@ def _check_resolved(report: Report, obj: ArkObject, ref: Reference, target: Targ
     if isinstance(target, ForeignObject):
         _check_prompt_key(report, ref, target)
         return
-    if isinstance(obj, ArkEvent) and isinstance(target, ArkTeam) and ref.path[1] == "targets":
+    if target.kind != "ArkTeam" or obj.kind not in ("ArkEvent", "ArkRun"):
+        return
+    from ark.api.validation.others import check_run_input
+
+    team = cast("ArkTeam", target).spec
+    if obj.kind == "ArkEvent" and ref.path[1] == "targets":
         index = ref.path[2]
         assert isinstance(index, int)
-        given = obj.spec.targets[index].input or {}
-        check_run_input(report, ("spec", "targets", index, "input"), given, target.spec, ref.name)
-    if isinstance(obj, ArkRun) and isinstance(target, ArkTeam) and obj.spec.team_spec is None:
-        check_run_input(report, ("spec", "input"), obj.spec.input or {}, target.spec, ref.name)
+        given = cast("ArkEvent", obj).spec.targets[index].input or {}
+        check_run_input(report, ("spec", "targets", index, "input"), given, team, ref.name)
+    run = cast("ArkRun", obj).spec if obj.kind == "ArkRun" else None
+    if run is not None and run.team_spec is None:
+        check_run_input(report, ("spec", "input"), run.input or {}, team, ref.name)
 
 
 def _check_prompt_key(report: Report, ref: Reference, target: ForeignObject) -> None:
@@ -189,7 +200,11 @@ def _check_prompt_key(report: Report, ref: Reference, target: ForeignObject) -> 
 
 
 def _check_team_nesting(objects: Sequence[ArkObject], reports: Sequence[Report]) -> None:
-    teams = {obj.metadata.name: (index, obj) for index, obj in enumerate(objects) if isinstance(obj, ArkTeam)}
+    teams = {
+        obj.metadata.name: (index, cast("ArkTeam", obj))
+        for index, obj in enumerate(objects)
+        if obj.kind == "ArkTeam"
+    }
     graph = {
         name: [role.ark_team for role in team.spec.roles or () if role.ark_team and role.ark_team != name]
         for name, (_, team) in teams.items()

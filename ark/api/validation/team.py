@@ -5,12 +5,13 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from ark.api.crdschema import wire_name
 from ark.api.issues import Path, suggestion
-from ark.api.team import ArkTeam, ArkTeamSpec, PipelineStep, TeamInput, TeamRole
+from ark.api.team import CLUSTER_MAX_ITEMS, ArkTeam, ArkTeamSpec, PipelineStep, TeamInput, TeamRole
 from ark.api.validation.agent import check_agent_fields
-from ark.api.validation.graphs import find_cycle, spell
+from ark.api.validation.graphs import Ancestors, find_cycle, spell
 from ark.api.validation.jsonschemas import check_json_schema
 from ark.api.validation.names import LABEL_MAX, check_reference, is_label
 from ark.api.validation.report import Report
@@ -26,6 +27,26 @@ IGNORED_TEAM_FIELDS = {
 }
 
 
+@dataclass(frozen=True)
+class _Names:
+    """Names in their order (for messages) and where each first occurs (for lookups), so a check
+    of one name costs the same in a team of 10 or 10,000 roles."""
+
+    order: list[str]
+    first: dict[str, int]
+
+    @classmethod
+    def of(cls, names: Iterable[str]) -> _Names:
+        order = list(names)
+        first: dict[str, int] = {}
+        for index, name in enumerate(order):
+            first.setdefault(name, index)
+        return cls(order, first)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self.first
+
+
 def check_team(report: Report, team: ArkTeam) -> None:
     """Semantic checks of an ArkTeam."""
     check_team_spec(report, ("spec",), team.spec, team.metadata.name)
@@ -34,16 +55,24 @@ def check_team(report: Report, team: ArkTeam) -> None:
 def check_team_spec(report: Report, base: Path, spec: ArkTeamSpec, team_name: str | None) -> None:
     """Semantic checks of a team spec at ``base`` (an ArkTeam's spec or an ArkRun's snapshot)."""
     _check_mode(report, base, spec)
+    for wire, items in (("roles", spec.roles), ("pipeline", spec.pipeline)):
+        if items is not None and len(items) > CLUSTER_MAX_ITEMS:
+            report.warning(
+                (*base, wire),
+                f"{len(items):,} {'steps' if wire == 'pipeline' else wire}: the API server accepts at most "
+                f"{CLUSTER_MAX_ITEMS:,} (the CRD's maxItems)",
+                "fine for ark run; split the team to apply it to a cluster",
+            )
     roles = spec.roles or []
-    names = [role.name for role in roles]
+    names = _Names.of(role.name for role in roles)
     for index, role in enumerate(roles):
         _check_role(report, (*base, "roles", index), role, names, index, team_name)
-    _check_delegation(report, base, spec)
+    _check_delegation(report, base, spec, names)
     if spec.entry is not None and spec.entry not in names and roles:
         report.error(
             (*base, "entry"),
-            f'entry "{spec.entry}" is not a role of this team (roles: {", ".join(names)})',
-            suggestion(spec.entry, names, otherwise="name one of the roles"),
+            f'entry "{spec.entry}" is not a role of this team (roles: {", ".join(names.order)})',
+            suggestion(spec.entry, names.order, otherwise="name one of the roles"),
         )
     if spec.pipeline is not None:
         _check_pipeline(report, base, spec, names)
@@ -92,9 +121,9 @@ def _check_mode(report: Report, base: Path, spec: ArkTeamSpec) -> None:
 
 
 def _check_role(
-    report: Report, path: Path, role: TeamRole, names: list[str], index: int, team_name: str | None
+    report: Report, path: Path, role: TeamRole, names: _Names, index: int, team_name: str | None
 ) -> None:
-    first = names.index(role.name)
+    first = names.first[role.name]
     if first != index:
         report.error(
             (*path, "name"),
@@ -152,9 +181,8 @@ def _check_reference_role(report: Report, path: Path, role: TeamRole, team_name:
         report.error((*path, "arkTeam"), "a team cannot contain itself", "reference another team")
 
 
-def _check_delegation(report: Report, base: Path, spec: ArkTeamSpec) -> None:
+def _check_delegation(report: Report, base: Path, spec: ArkTeamSpec, names: _Names) -> None:
     roles = spec.roles or []
-    names = [role.name for role in roles]
     graph: dict[str, list[str]] = {}
     for index, role in enumerate(roles):
         seen: set[str] = set()
@@ -165,8 +193,8 @@ def _check_delegation(report: Report, base: Path, spec: ArkTeamSpec) -> None:
             elif target not in names:
                 report.error(
                     path,
-                    f'canDelegate names unknown role "{target}" (roles: {", ".join(names)})',
-                    suggestion(target, names, otherwise="name one of the team's roles"),
+                    f'canDelegate names unknown role "{target}" (roles: {", ".join(names.order)})',
+                    suggestion(target, names.order, otherwise="name one of the team's roles"),
                 )
             elif target in seen:
                 report.warning(path, f'"{target}" is listed twice', "remove the duplicate")
@@ -174,7 +202,7 @@ def _check_delegation(report: Report, base: Path, spec: ArkTeamSpec) -> None:
         graph.setdefault(role.name, [t for t in role.can_delegate or () if t != role.name])
     cycle = find_cycle(graph)
     if cycle is not None:
-        start = names.index(cycle[0])
+        start = names.first[cycle[0]]
         report.error(
             (*base, "roles", start, "canDelegate"),
             f"delegation cycle: {spell(cycle)}",
@@ -183,7 +211,7 @@ def _check_delegation(report: Report, base: Path, spec: ArkTeamSpec) -> None:
     if spec.entry is not None and spec.pipeline is None and spec.entry in graph:
         reached = _reachable(graph, spec.entry)
         for index, role in enumerate(roles):
-            if role.name not in reached and names.index(role.name) == index:
+            if role.name not in reached and names.first[role.name] == index:
                 report.warning(
                     (*base, "roles", index, "name"),
                     f'role "{role.name}" cannot be reached from entry "{spec.entry}" through canDelegate',
@@ -202,19 +230,19 @@ def _reachable(graph: dict[str, list[str]], start: str) -> set[str]:
     return seen
 
 
-def _check_pipeline(report: Report, base: Path, spec: ArkTeamSpec, role_names: list[str]) -> None:
+def _check_pipeline(report: Report, base: Path, spec: ArkTeamSpec, role_names: _Names) -> None:
     steps = spec.pipeline or []
     if not steps:
         report.error((*base, "pipeline"), "pipeline has no steps", "add steps, or remove pipeline")
         return
-    step_names = [step.role for step in steps]
+    step_names = _Names.of(step.role for step in steps)
     for index, step in enumerate(steps):
         _check_step(report, (*base, "pipeline", index), step, index, step_names, role_names)
     graph = {step.role: [dep for dep in step.depends_on or () if dep != step.role] for step in steps}
     cycle = find_cycle(graph)
     if cycle is not None:
         report.error(
-            (*base, "pipeline", step_names.index(cycle[0]), "dependsOn"),
+            (*base, "pipeline", step_names.first[cycle[0]], "dependsOn"),
             f"dependency cycle: {spell(cycle)}",
             "remove one dependsOn entry of the cycle",
         )
@@ -229,15 +257,15 @@ def _check_pipeline(report: Report, base: Path, spec: ArkTeamSpec, role_names: l
 
 
 def _check_step(
-    report: Report, path: Path, step: PipelineStep, index: int, step_names: list[str], role_names: list[str]
+    report: Report, path: Path, step: PipelineStep, index: int, step_names: _Names, role_names: _Names
 ) -> None:
-    if role_names and step.role not in role_names:
+    if role_names.order and step.role not in role_names:
         report.error(
             (*path, "role"),
-            f'unknown role "{step.role}" (roles: {", ".join(role_names)})',
-            suggestion(step.role, role_names, otherwise="add the role to spec.roles"),
+            f'unknown role "{step.role}" (roles: {", ".join(role_names.order)})',
+            suggestion(step.role, role_names.order, otherwise="add the role to spec.roles"),
         )
-    first = step_names.index(step.role)
+    first = step_names.first[step.role]
     if first != index:
         report.error(
             (*path, "role"),
@@ -254,10 +282,10 @@ def _check_step(
         elif dep not in step_names:
             report.error(
                 dep_path,
-                f'unknown step "{dep}" in dependsOn (steps: {", ".join(step_names)})',
+                f'unknown step "{dep}" in dependsOn (steps: {", ".join(step_names.order)})',
                 suggestion(
                     dep,
-                    step_names,
+                    step_names.order,
                     otherwise="name a step of this pipeline; steps are named after their roles",
                 ),
             )
@@ -350,48 +378,62 @@ def _check_default(report: Report, path: Path, item: TeamInput) -> None:
         )
 
 
-def _dependencies(steps: Iterable[PipelineStep]) -> dict[str, set[str]]:
-    """Every step's transitive dependencies (cycles tolerated: reported elsewhere)."""
-    direct = {step.role: set(step.depends_on or ()) for step in steps}
-    closure: dict[str, set[str]] = {}
-    for name in direct:
-        seen: set[str] = set()
-        todo = list(direct[name])
-        while todo:
-            dep = todo.pop()
-            if dep not in seen:
-                seen.add(dep)
-                todo.extend(direct.get(dep, ()))
-        closure[name] = seen
-    return closure
+class _Before:
+    """The steps certainly finished before ``step`` renders its templates: its dependencies,
+    transitively (cycles tolerated: reported elsewhere). Its direct dependencies answer at once;
+    the graph's ancestor index is built the first time a template reads anything else."""
+
+    def __init__(self, step: str, direct: set[str], graph: _LazyAncestors) -> None:
+        self._step = step
+        self._direct = direct
+        self._graph = graph
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._direct or name in self._graph.get().of(self._step)
+
+
+class _LazyAncestors:
+    def __init__(self, graph: dict[str, list[str]]) -> None:
+        self._graph = graph
+        self._index: Ancestors | None = None
+
+    def get(self) -> Ancestors:
+        if self._index is None:
+            self._index = Ancestors(self._graph)
+        return self._index
 
 
 def _check_templates(report: Report, base: Path, spec: ArkTeamSpec) -> None:
     inputs = _declared_inputs(spec)
     steps = spec.pipeline or []
     names = [step.role for step in steps]
+    known = set(names)
     structured = {
         step.role
         for step in steps
         if step.output_schema is not None
         or (step.validation is not None and step.validation.json_schema is not None)
     }
-    deps = _dependencies(steps)
+    graph = {step.role: list(step.depends_on or ()) for step in steps}
+    ancestors = _LazyAncestors(graph)
     for index, step in enumerate(steps):
         path = (*base, "pipeline", index)
+        before = _Before(step.role, set(graph[step.role]), ancestors)
         scope = TeamScope(
-            inputs, names, deps[step.role], structured, step.role, own_output_ok=step.loop is not None
+            inputs, names, before, structured, step.role, own_output_ok=step.loop is not None, known=known
         )
         for key, value in (step.inputs or {}).items():
             check_team_template(report, (*path, "inputs", key), value, scope)
         if step.if_ is not None:
             check_team_template(report, (*path, "if"), step.if_, scope)
         if step.loop is not None:
-            loop_scope = TeamScope(inputs, names, deps[step.role], structured, step.role, own_output_ok=True)
+            loop_scope = TeamScope(
+                inputs, names, before, structured, step.role, own_output_ok=True, known=known
+            )
             check_team_template(report, (*path, "loop", "condition"), step.loop.condition, loop_scope)
     if spec.output is not None:
         check_team_template(
-            report, (*base, "output"), spec.output, TeamScope(inputs, names, None, structured)
+            report, (*base, "output"), spec.output, TeamScope(inputs, names, None, structured, known=known)
         )
 
 

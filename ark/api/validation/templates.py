@@ -6,7 +6,7 @@ the engine will render.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Container, Sequence, Set
 from dataclasses import dataclass
 
 from ark.api.issues import PathItem, suggestion
@@ -33,16 +33,19 @@ def references(report: Report, path: Sequence[PathItem], source: str) -> set[Cha
 class TeamScope:
     """What a team template (step inputs, if, loop.condition, output) may reference.
 
-    ``inputs`` is None when the team declares no inputs (free-form input). ``ready`` is the set
-    of steps certainly finished when the template renders (None: all of them, for the output).
+    ``inputs`` is None when the team declares no inputs (free-form input). ``ready`` holds the
+    steps certainly finished when the template renders (None: all of them, for the output).
+    ``known``, when given, is ``steps`` as a set, shared by the scopes of one team so that a
+    lookup does not scan the pipeline.
     """
 
     inputs: Collection[str] | None
     steps: Collection[str]
-    ready: Collection[str] | None = None
+    ready: Container[str] | None = None
     structured: Collection[str] = ()
     current: str | None = None
     own_output_ok: bool = False
+    known: Set[str] | None = None
 
 
 def check_team_template(report: Report, path: Sequence[PathItem], source: str, scope: TeamScope) -> None:
@@ -83,7 +86,7 @@ def _check_step(report: Report, path: Sequence[PathItem], chain: Chain, scope: T
     if len(chain) < 2:
         return
     name = chain[1]
-    if name not in scope.steps:
+    if name not in (scope.known if scope.known is not None else scope.steps):
         known = ", ".join(sorted(scope.steps)) or "none"
         report.error(
             path,

@@ -15,6 +15,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
+from ark.api.reader import load_json
+
 from . import fmt
 from .strconv import go_quote
 from .values import is_list, is_map, truth, type_name
@@ -430,8 +432,8 @@ def _reject_constant(name: str) -> Any:
 
 def _from_json(args: list[Any]) -> Any:
     try:
-        return json.loads(args[0], parse_int=float, parse_constant=_reject_constant)
-    except ValueError:
+        return load_json(args[0], "fromJson", parse_int=float, parse_constant=_reject_constant)
+    except ValueError:  # not JSON, or beyond the input bounds
         return None
 
 
