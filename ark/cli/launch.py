@@ -2,7 +2,6 @@
 
 Interface::
 
-    add_follow_flags(parser)                                   # -w/--watch, --sync, --timeout, -o/--output
     code = await launch(cluster, body, args, "ark trigger", out, err)
     code = await await_run(cluster, name, args, "ark status", out, err, timeout=None)   # --watch of status
     state = await full_state(cluster, run, prog, err)      # full outputs read back from ConfigMaps
@@ -23,7 +22,7 @@ import json
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, TextIO
 
-from ark.cli.duration import human_duration, timeout_arg
+from ark.cli.duration import human_duration
 
 if TYPE_CHECKING:
     from ark.cli.cluster import Cluster
@@ -31,23 +30,6 @@ if TYPE_CHECKING:
     from ark.flow.state import RunState
 
 Obj = dict[str, Any]
-DEFAULT_TIMEOUT = 60.0
-
-
-def add_follow_flags(parser: argparse.ArgumentParser) -> None:
-    """``--watch``, ``--sync``, ``--timeout`` and ``-o``."""
-    parser.add_argument(
-        "-w", "--watch", action="store_true", help="show each step live on stderr until the run ends"
-    )
-    parser.add_argument("--sync", action="store_true", help="wait until the run ends and print its result")
-    parser.add_argument(
-        "--timeout",
-        type=timeout_arg,
-        default=DEFAULT_TIMEOUT,
-        metavar="DURATION",
-        help="how long --sync/--watch wait, e.g. 90s, 5m, 1h30m (default 60s); the run goes on after",
-    )
-    parser.add_argument("-o", "--output", choices=("text", "json"), default="text", help="result format")
 
 
 async def launch(

@@ -26,9 +26,9 @@ SUBCOMMANDS: tuple[tuple[str, str], ...] = (
     ("validate", "check ark YAML files (all kinds) without a cluster"),
     ("run", "run a team locally (no cluster): pipelines, delegation, routing"),
     ("trigger", "start a run of an ArkTeam in the cluster (creates an ArkRun)"),
-    ("submit", "send a task to a dynamic team's entry role in the cluster (creates an ArkRun)"),
+    ("submit", "send a task to a dynamic team's entry role in the cluster"),
     ("status", "show the runs of a namespace, or one run's steps and output"),
-    ("retry", "re-run the failed steps of an ArkRun (or one step and all after it) as a new ArkRun"),
+    ("retry", "run an ArkRun's failed steps (or one and those after) again"),
 )
 
 

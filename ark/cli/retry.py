@@ -13,8 +13,8 @@ import argparse
 import sys
 from typing import TYPE_CHECKING, TextIO
 
+from ark.cli.follow_flags import add_follow_flags
 from ark.cli.kubeconfig import add_cluster_flags
-from ark.cli.launch import add_follow_flags
 
 if TYPE_CHECKING:
     from ark.cli.cluster import Cluster

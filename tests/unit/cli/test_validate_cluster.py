@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ark.api.loading import load_texts
-from ark.cli.validate import Line, findings
+from ark.cli.findings import Line, findings
 from ark.cli.validate_cluster import OpenReference, open_references, resolve
 
 FILES = """\
