@@ -147,9 +147,9 @@ def write_kubeconfig(
     return path
 
 
-def stamp(offset: float = 0.0) -> str:
-    """An RFC 3339 time ``offset`` seconds from now, as the operator writes them."""
-    return (datetime.now(UTC) + timedelta(seconds=offset)).strftime("%Y-%m-%dT%H:%M:%SZ")
+def stamp(offset: float = 0.0, base: datetime | None = None) -> str:
+    """An RFC 3339 time ``offset`` seconds from ``base`` (default now), as the operator writes them."""
+    return ((base or datetime.now(UTC)) + timedelta(seconds=offset)).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def step(name: str, phase: str, **fields: Any) -> Obj:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -104,33 +105,39 @@ def test_an_empty_namespace_says_there_are_no_teams(env: dict[str, str], kubectl
 async def test_watch_shows_each_transition_the_operator_writes_then_the_full_output(
     env: dict[str, str], kube: KubeClient, namespace: str
 ) -> None:
+    # Times relative to one instant: the durations shown must not depend on how long the test takes.
+    now = datetime.now(UTC)
+
+    def at(offset: float = 0.0) -> str:
+        return stamp(offset, base=now)
+
     ark_run = Background("trigger", "planner", "-i", "dish=soup", "--watch", "--timeout", "1m", env=env)
     try:
         (run,) = await wait_for(lambda: runs_of(kube, namespace), timeout=30, message="the ArkRun")
         name = run["metadata"]["name"]
-        started = stamp(-10)
+        started = at(-10)
 
         async def operator_writes(status: Obj, line: str) -> None:
             await set_status(kube, namespace, name, {"startTime": started, **status})
             await wait_for(lambda: line in ark_run.stderr_lines(), timeout=20, message=repr(line))
 
         await operator_writes(
-            {"phase": "Running", "steps": [step("chef", "Running", attempt=1, startTime=stamp(-9))]},
+            {"phase": "Running", "steps": [step("chef", "Running", attempt=1, startTime=at(-9))]},
             "chef [running]",
         )
         chef_done = step(
             "chef",
             "Succeeded",
             attempt=1,
-            startTime=stamp(-9),
-            completionTime=stamp(-7),
+            startTime=at(-9),
+            completionTime=at(-7),
             output="Boil water. Add tomatoes.",
             tokenUsage={"inputTokens": 30, "outputTokens": 12, "totalTokens": 42},
         )
         await operator_writes(
             {
                 "phase": "Running",
-                "steps": [chef_done, step("critic", "Running", attempt=1, startTime=stamp(-6))],
+                "steps": [chef_done, step("critic", "Running", attempt=1, startTime=at(-6))],
             },
             "critic [running]",
         )
@@ -139,7 +146,7 @@ async def test_watch_shows_each_transition_the_operator_writes_then_the_full_out
                 "phase": "Running",
                 "steps": [
                     chef_done,
-                    step("critic", "Pending", attempt=1, message="retrying: too short", startTime=stamp(-6)),
+                    step("critic", "Pending", attempt=1, message="retrying: too short", startTime=at(-6)),
                 ],
             },
             "critic [retry] too short",
@@ -154,7 +161,7 @@ async def test_watch_shows_each_transition_the_operator_writes_then_the_full_out
             {
                 "phase": "Succeeded",
                 "startTime": started,
-                "completionTime": stamp(),
+                "completionTime": at(),
                 "durationSeconds": 10.0,
                 "output": preview(big, len(big), True),
                 "outputRef": ref.model_dump(mode="json", by_alias=True),
@@ -165,8 +172,8 @@ async def test_watch_shows_each_transition_the_operator_writes_then_the_full_out
                         "critic",
                         "Succeeded",
                         attempt=2,
-                        startTime=stamp(-6),
-                        completionTime=stamp(-1),
+                        startTime=at(-6),
+                        completionTime=at(-1),
                         output="ok",
                         tokenUsage={"inputTokens": 30, "outputTokens": 12, "totalTokens": 42},
                     ),
