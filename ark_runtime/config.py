@@ -178,7 +178,8 @@ class AgentConfig:
 
 
 def limits_from_env(env: Mapping[str, str]) -> Limits:
-    """The caps and timeouts (``AGENT_MAX_*``, ``AGENT_*_TIMEOUT_SECONDS``); unset means the default."""
+    """The caps and timeouts (``AGENT_MAX_*``, ``AGENT_*_TIMEOUT_SECONDS``, ``AGENT_MCP_PING_SECONDS``);
+    unset means the default."""
     default = Limits()
     response = _non_negative_int(env, "AGENT_MAX_RESPONSE_BYTES", 0)
     if response > MAX_RESPONSE_BYTES_CEILING:
@@ -200,6 +201,7 @@ def limits_from_env(env: Mapping[str, str]) -> Limits:
             env, "AGENT_MAX_REPEATED_TOOL_CALLS", default.max_repeated_tool_calls
         ),
         connect_timeout=_positive_float(env, "AGENT_CONNECT_TIMEOUT_SECONDS", default.connect_timeout),
+        tool_server_ping=_positive_float(env, "AGENT_MCP_PING_SECONDS", default.tool_server_ping),
         model_timeout=_positive_float(env, "AGENT_MODEL_TIMEOUT_SECONDS", default.model_timeout),
         tool_timeout=_positive_float(env, "AGENT_TOOL_TIMEOUT_SECONDS", default.tool_timeout),
     )
