@@ -4,7 +4,8 @@ The ArkTeam and the ArkAgents, ArkRegistry and ArkSettings it uses are read from
 ConfigMaps and Secrets among them supply ``systemPromptRef``s; other kinds are reported and
 skipped. Each agent runs in-process with the runtime's tool-use loop and a provider chosen by
 ``--provider`` (default ``$ARK_PROVIDER``, else ``auto``: by model name, keys from the
-environment); ``--provider mock`` needs no key and no network.
+environment); ``--provider mock`` needs no key and no network. The run starts once every tool
+server's first connection attempt is over (at most AGENT_CONNECT_TIMEOUT_SECONDS, 10 s).
 
 Exit status: 0 Succeeded; 1 the run failed (the failing step and reason go to stderr);
 2 nothing ran (bad files, input, provider set-up); 130 interrupted (Ctrl-C; partial state shown).
@@ -31,6 +32,7 @@ EXIT_FAILED = 1
 EXIT_NOT_STARTED = 2
 EXIT_INTERRUPTED = 130
 DEFAULT_MAX_PARALLEL = 8
+LOG_LEVELS = {"debug": "DEBUG", "info": "INFO", "warn": "WARNING", "warning": "WARNING", "error": "ERROR"}
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -84,6 +86,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     parser.add_argument(
         "--team", "--flow", dest="team", metavar="NAME", help="the team to run when the files hold several"
+    )
+    parser.add_argument(
+        "--log-level",
+        choices=tuple(LOG_LEVELS),
+        default=None,
+        help="the runtime's logs on stderr from this level up (default: $ARK_LOG_LEVEL, else warning)",
     )
     parser.set_defaults(func=run)
 
@@ -155,6 +163,7 @@ def run(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None 
     except InputError as exc:
         stderr.write(f"ark run: {exc}\n")
         return EXIT_NOT_STARTED
+    _configure_logging(args.log_level, local)
     for warning in local.warnings:
         stderr.write(f"ark run: warning: {warning}\n")
     if local.skipped:
@@ -170,6 +179,15 @@ def run(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None 
     return asyncio.run(_execute(local, args, explicit, providers, stdout, stderr))
 
 
+def _configure_logging(flag: str | None, local: LocalRun) -> None:
+    # Text lines on stderr; the values of the Secrets among the files are masked like provider keys.
+    from ark_runtime.logs import configure_logging, secret_values
+
+    level = LOG_LEVELS.get((flag or os.environ.get("ARK_LOG_LEVEL") or "warning").lower(), "WARNING")
+    found = [v for (kind, _), data in local.secrets.items() if kind == "Secret" for v in data.values()]
+    configure_logging(level, secret_values(os.environ, found), text_prefix="ark run: ")
+
+
 async def _execute(
     local: LocalRun,
     args: argparse.Namespace,
@@ -178,7 +196,14 @@ async def _execute(
     stdout: TextIO,
     stderr: TextIO,
 ) -> int:
-    from ark.cli.run_view import LineWatch, LiveWatch, failure_line, result_json, result_text
+    from ark.cli.run_view import (
+        LineWatch,
+        LiveWatch,
+        failure_line,
+        result_json,
+        result_text,
+        tool_servers_json,
+    )
     from ark.cli.run_workers import build_workers
     from ark.flow.actions import Action, SubmitTask
     from ark.flow.driver import Driver
@@ -256,17 +281,19 @@ async def _execute(
 
     driver = Driver(engine, state, queue, observer=observe)
     drivers[run_uid] = driver
-    interrupted = False
+    interrupted = asyncio.Event()
     cancelling: list[asyncio.Task[None]] = []
     loop = asyncio.get_running_loop()
 
     def on_interrupt() -> None:
-        nonlocal interrupted
-        interrupted = True
+        interrupted.set()
         cancelling.append(loop.create_task(driver.cancel("cancelled by the user (Ctrl-C)")))
 
     handles_signal = _add_signal_handler(loop, on_interrupt)
     try:
+        if watch is not None:
+            workers.subscribe(watch.tool_server)
+        await workers.connect_tools(interrupted)
         if watch is not None:
             with watch:
                 await driver.run()
@@ -275,10 +302,13 @@ async def _execute(
     finally:
         if handles_signal:
             loop.remove_signal_handler(signal.SIGINT)
+        tool_servers = workers.tool_servers()
         await queue.aclose()
         await workers.aclose()
     if args.output == "json":
-        stdout.write(json.dumps(result_json(state, {**workers.providers, **providers}), indent=2) + "\n")
+        document = result_json(state, {**workers.providers, **providers})
+        document["toolServers"] = tool_servers_json(tool_servers)
+        stdout.write(json.dumps(document, indent=2) + "\n")
     else:
         stdout.write(result_text(state))
     if args.out_file and state.output is not None:
@@ -286,7 +316,7 @@ async def _execute(
     if state.phase == "Succeeded":
         return EXIT_OK
     stderr.write(failure_line(state) + "\n")
-    return EXIT_INTERRUPTED if interrupted else EXIT_FAILED
+    return EXIT_INTERRUPTED if interrupted.is_set() else EXIT_FAILED
 
 
 def _add_signal_handler(loop: asyncio.AbstractEventLoop, callback: Any) -> bool:
