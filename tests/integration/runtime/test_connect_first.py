@@ -7,9 +7,7 @@ without the server's tools.
 
 from __future__ import annotations
 
-import asyncio
 import json
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -18,7 +16,7 @@ import httpx
 import pytest
 
 from tests.integration.runtime.queue_support import Results, env, model_env, submit, tasks
-from tests.integration.runtime.support import ModelServer, ThreadedServer, openai_text, runtimes
+from tests.integration.runtime.support import Gate, ModelServer, ThreadedServer, openai_text, runtimes
 from tests.integration.runtime.test_tool_servers import math_server
 from tests.support.hostile import hostile_asgi
 from tests.support.wait import wait_for
@@ -28,24 +26,6 @@ pytestmark = pytest.mark.redis
 
 HANDSHAKE = ("server/discover", "initialize")
 NEVER = "streamable-http: ConnectionError: no complete handshake and tools listing within 1s"
-
-
-class Gate:
-    """An ASGI wrapper holding every request until :meth:`open` (a server slow to come up)."""
-
-    def __init__(self, app: Any) -> None:
-        self.app = app
-        self.opened = threading.Event()
-        self.held = 0
-
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        if scope["type"] == "http":
-            self.held += 1
-            await asyncio.to_thread(self.opened.wait, 60)
-        await self.app(scope, receive, send)
-
-    def open(self) -> None:
-        self.opened.set()
 
 
 @pytest.fixture
