@@ -6,13 +6,15 @@ from __future__ import annotations
 import json
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import jsonschema
-import mcp_types
 
 from ark_runtime.tools.base import ToolResult
 from ark_runtime.tools.http_tool import argument_error
+
+if TYPE_CHECKING:
+    import mcp_types
 
 SEPARATOR = "__"
 
@@ -54,6 +56,8 @@ class RemoteTool:
 
 def content_text(result: mcp_types.CallToolResult) -> str:
     """What the model reads of a tool result: its text blocks; structured content when it has none."""
+    import mcp_types  # loaded already by whichever session got the result
+
     parts: list[str] = []
     for block in result.content:
         if isinstance(block, mcp_types.TextContent):

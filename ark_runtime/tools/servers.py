@@ -28,22 +28,23 @@ import logging
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 from urllib.parse import urlsplit
-
-import mcp_types
 
 from ark_runtime.backoff import Backoff
 from ark_runtime.config import McpServerConfig, Transport
 from ark_runtime.limits import Limits
-from ark_runtime.tools.mcp_session import McpSession
 from ark_runtime.tools.remote import RemoteCall, RemoteTool, describe
-from ark_runtime.tools.simple_http import SimpleHttpSession
+
+if TYPE_CHECKING:
+    import mcp_types
+
+    from ark_runtime.tools.mcp_session import McpSession
+    from ark_runtime.tools.simple_http import SimpleHttpSession
 
 log = logging.getLogger("ark_runtime.tools")
 
 State = Literal["connecting", "connected", "unavailable"]
-Session = McpSession | SimpleHttpSession
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,7 +156,11 @@ class ServerConnection:
 
     async def _session(self, transport: Transport, deadline: float, backoff: Backoff) -> str:
         """Open a session and keep it while it works; returns why it ended, raises if it never opened."""
-        session: Session = (
+        # Imported here: an agent without tool servers never loads the MCP client (half a second).
+        from ark_runtime.tools.mcp_session import McpSession
+        from ark_runtime.tools.simple_http import SimpleHttpSession
+
+        session: McpSession | SimpleHttpSession = (
             SimpleHttpSession(self.config, self._headers, self._limits)
             if transport == "http"
             else McpSession(self.config, self._headers, self._limits, transport)
@@ -194,7 +199,9 @@ class ServerConnection:
             ended = ended or session.reason or describe(exc)
         return ended
 
-    async def _open(self, session: Session, stack: AsyncExitStack, deadline: float) -> list[mcp_types.Tool]:
+    async def _open(
+        self, session: McpSession | SimpleHttpSession, stack: AsyncExitStack, deadline: float
+    ) -> list[mcp_types.Tool]:
         try:
             async with asyncio.timeout_at(deadline):
                 return await session.open(stack)
