@@ -10,7 +10,11 @@ Variables beyond §12 (ours, all optional): ``AGENT_RECLAIM_GRACE_SECONDS`` (def
 ``policy.maxDepth``, default 5), ``AGENT_PROBE_INTERVAL_SECONDS`` (livenessProbe
 ``intervalSeconds``, default 30), ``AGENT_HEALTH_PORT`` (default 8080), ``AGENT_MAX_TURNS``
 (default 20), ``ANTHROPIC_BASE_URL``, ``LOG_LEVEL``, and the caps and timeouts of
-:class:`~ark_runtime.limits.Limits` (:func:`limits_from_env`; ``docs/api.md`` lists them).
+:class:`~ark_runtime.limits.Limits` (:func:`limits_from_env`; ``docs/api.md`` §E lists them).
+Among those, for tool servers: ``AGENT_CONNECT_TIMEOUT_SECONDS`` (default 10) bounds a server's
+connection, handshake and tools listing, and so how long the agent waits for its tool servers'
+first connection attempts before it takes tasks (``/readyz`` is 503 meanwhile);
+``AGENT_MCP_PING_SECONDS`` (default 15) is how often an open tool-server session is checked.
 """
 
 from __future__ import annotations
