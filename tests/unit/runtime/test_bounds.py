@@ -96,7 +96,7 @@ def test_limits_come_from_the_environment() -> None:
     assert (limits.tool_timeout, limits.max_repeated_tool_calls, limits.connect_timeout) == (2.5, 5, 10.0)
     assert (limits.tool_server_ping, Limits().tool_server_ping) == (0.5, 15.0)
     assert limits_from_env({}) == Limits()
-    with pytest.raises(ConfigError, match="AGENT_MCP_PING_SECONDS must be greater than 0, got 0.0"):
+    with pytest.raises(ConfigError, match=r"AGENT_MCP_PING_SECONDS must be greater than 0, got 0\.0"):
         limits_from_env({"AGENT_MCP_PING_SECONDS": "0"})
     with pytest.raises(ConfigError, match=r"AGENT_MAX_RESPONSE_BYTES must be at most 67108864 \(64 MiB\)"):
         limits_from_env({"AGENT_MAX_RESPONSE_BYTES": str(65 * MiB)})
