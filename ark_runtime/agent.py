@@ -1,4 +1,9 @@
-"""An agent pod assembled from its configuration: provider, tools, consumer, health endpoints."""
+"""An agent pod assembled from its configuration: provider, tools, consumer, health endpoints.
+
+The order is the contract: read the configuration, connect the tool servers, then take tasks.
+``/readyz`` answers 503 while the tool servers' first connection attempts are running (at most the
+connect timeout), so no traffic is sent to a pod that would work without its tools.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +15,7 @@ from collections.abc import Mapping
 
 from ark_runtime.config import AgentConfig
 from ark_runtime.health import HealthServer, Readiness
-from ark_runtime.loop import build_system_prompt, run_task, task_deadline
+from ark_runtime.loop import run_task, task_deadline
 from ark_runtime.protocol import Result, Task
 from ark_runtime.providers.base import Provider
 from ark_runtime.queue.connection import connect
@@ -20,6 +25,7 @@ from ark_runtime.tools.base import Tool, ToolSet
 from ark_runtime.tools.delegate import DelegateTool
 from ark_runtime.tools.http_tool import HttpTool, tool_client
 from ark_runtime.tools.servers import ServerConnection
+from ark_runtime.tools.startup import connect_first
 
 log = logging.getLogger("ark_runtime.agent")
 
@@ -50,7 +56,6 @@ class Agent:
             builtins.append(DelegateTool(delegator, list(config.team_routes), config.max_delegation_depth))
         inline = [HttpTool(t, self._http, limits) for t in config.webhook_tools]
         self.tools = ToolSet(builtins, inline, self.servers, limits.max_tool_result_bytes)
-        self.system_prompt = build_system_prompt(config.system_prompt, self.tools)
         self.consumer = Consumer(
             config.queue_url,
             ConsumerSettings(
@@ -71,6 +76,7 @@ class Agent:
         )
         self.health = HealthServer(self.readiness, config.health_port)
         self._probe_ids = itertools.count(1)
+        self._stopping = asyncio.Event()
 
     async def handle(self, task: Task) -> Result:
         """Run one task from the queue."""
@@ -78,7 +84,7 @@ class Agent:
             task,
             provider=self.provider,
             tools=self.tools,
-            system_prompt=self.system_prompt,
+            system_prompt=self.config.system_prompt,
             max_tokens=self.config.max_tokens,
             deadline=task_deadline(task, self.config.timeout_seconds),
             consumer=self.config.pod_name,
@@ -100,7 +106,7 @@ class Agent:
             task,
             provider=self.provider,
             tools=ToolSet(),
-            system_prompt=self.system_prompt,
+            system_prompt=self.config.system_prompt,
             max_tokens=self.config.max_tokens,
             deadline=time.monotonic() + timeout,
             consumer=self.config.pod_name,
@@ -112,10 +118,13 @@ class Agent:
         """Stop taking tasks (SIGTERM); :meth:`run` drains and returns."""
         log.info("stopping: no new tasks; finishing the ones in flight")
         self.readiness.draining = True
+        self._stopping.set()
         self.consumer.stop()
 
     async def run(self) -> None:
-        """Serve health, keep tool servers connected, consume tasks; drain on :meth:`stop`."""
+        """Serve health, connect tool servers, then consume tasks; drain on :meth:`stop`."""
+        if self.servers:
+            self.readiness.waiting = "connecting to tool servers: " + ", ".join(s.name for s in self.servers)
         port = await self.health.start()
         connectors = [asyncio.create_task(s.run(), name=f"tool-server-{s.name}") for s in self.servers]
         log.info(
@@ -134,6 +143,7 @@ class Agent:
             },
         )
         try:
+            await self._connect_tools()
             await self.consumer.run(grace=self.config.shutdown_grace_seconds)
         finally:
             for task in connectors:
@@ -145,3 +155,15 @@ class Agent:
             if self._redis is not None:
                 await close_quietly(self._redis)
         log.info("agent stopped", extra={"tasks_completed": self.consumer.completed})
+
+    async def _connect_tools(self) -> None:
+        # SIGTERM while connecting cuts the wait short; the consumer then stops at once.
+        waiting = asyncio.create_task(connect_first(self.servers, self.config.limits.connect_timeout))
+        stopping = asyncio.create_task(self._stopping.wait())
+        try:
+            await asyncio.wait((waiting, stopping), return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            waiting.cancel()
+            stopping.cancel()
+            await asyncio.gather(waiting, stopping, return_exceptions=True)
+        self.readiness.waiting = ""

@@ -10,7 +10,11 @@ Variables beyond §12 (ours, all optional): ``AGENT_RECLAIM_GRACE_SECONDS`` (def
 ``policy.maxDepth``, default 5), ``AGENT_PROBE_INTERVAL_SECONDS`` (livenessProbe
 ``intervalSeconds``, default 30), ``AGENT_HEALTH_PORT`` (default 8080), ``AGENT_MAX_TURNS``
 (default 20), ``ANTHROPIC_BASE_URL``, ``LOG_LEVEL``, and the caps and timeouts of
-:class:`~ark_runtime.limits.Limits` (:func:`limits_from_env`; ``docs/api.md`` lists them).
+:class:`~ark_runtime.limits.Limits` (:func:`limits_from_env`; ``docs/api.md`` §E lists them).
+Among those, for tool servers: ``AGENT_CONNECT_TIMEOUT_SECONDS`` (default 10) bounds a server's
+connection, handshake and tools listing, and so how long the agent waits for its tool servers'
+first connection attempts before it takes tasks (``/readyz`` is 503 meanwhile);
+``AGENT_MCP_PING_SECONDS`` (default 15) is how often an open tool-server session is checked.
 """
 
 from __future__ import annotations
@@ -178,7 +182,8 @@ class AgentConfig:
 
 
 def limits_from_env(env: Mapping[str, str]) -> Limits:
-    """The caps and timeouts (``AGENT_MAX_*``, ``AGENT_*_TIMEOUT_SECONDS``); unset means the default."""
+    """The caps and timeouts (``AGENT_MAX_*``, ``AGENT_*_TIMEOUT_SECONDS``, ``AGENT_MCP_PING_SECONDS``);
+    unset means the default."""
     default = Limits()
     response = _non_negative_int(env, "AGENT_MAX_RESPONSE_BYTES", 0)
     if response > MAX_RESPONSE_BYTES_CEILING:
@@ -200,6 +205,7 @@ def limits_from_env(env: Mapping[str, str]) -> Limits:
             env, "AGENT_MAX_REPEATED_TOOL_CALLS", default.max_repeated_tool_calls
         ),
         connect_timeout=_positive_float(env, "AGENT_CONNECT_TIMEOUT_SECONDS", default.connect_timeout),
+        tool_server_ping=_positive_float(env, "AGENT_MCP_PING_SECONDS", default.tool_server_ping),
         model_timeout=_positive_float(env, "AGENT_MODEL_TIMEOUT_SECONDS", default.model_timeout),
         tool_timeout=_positive_float(env, "AGENT_TOOL_TIMEOUT_SECONDS", default.tool_timeout),
     )

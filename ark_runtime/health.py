@@ -3,7 +3,8 @@
 ``/healthz`` is 200 ``ok`` while the process serves HTTP. ``/readyz`` is 200 ``ready`` when there
 is no validator prompt (``ping``); otherwise the validator prompt runs as a probe task with a
 15 s timeout and the pod is ready only if the answer contains ``HEALTHY``. The verdict is cached
-for the probe interval; a failure is 503 with the reason. A draining pod is not ready.
+for the probe interval; a failure is 503 with the reason. A pod still connecting its tool servers
+(:attr:`Readiness.waiting`), or draining, is not ready.
 """
 
 from __future__ import annotations
@@ -44,6 +45,8 @@ class Readiness:
         self.interval = interval
         self.timeout = timeout
         self.draining = False
+        self.waiting = ""
+        """Why the agent is not taking work yet ('' once it is)."""
         self._verdict: tuple[float, bool, str] | None = None
         self._lock = asyncio.Lock()
 
@@ -51,6 +54,8 @@ class Readiness:
         """``(ready, reason)``."""
         if self.draining:
             return False, "shutting down"
+        if self.waiting:
+            return False, self.waiting
         if self.probe is None:
             return True, "ready"
         async with self._lock:  # concurrent kubelet probes share one model call

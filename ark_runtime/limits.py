@@ -49,6 +49,11 @@ class Limits:
     max_repeated_tool_calls: int = 3
     """Identical calls (same tool, arguments and result) before the model is told to stop."""
     connect_timeout: float = 10.0
+    """Connecting to a peer; for a tool server also its handshake and tools listing, and how long an
+    agent waits for its tool servers' first connection attempts before it takes work."""
+    tool_server_ping: float = 15.0
+    """Seconds between checks that a connected tool server still answers (an MCP ``ping``, a simple-HTTP
+    server's tools listed again); a dead connection goes unnoticed at most this long."""
     model_timeout: float = 600.0
     """One model request, whole call; always cut to the task's remaining time."""
     tool_timeout: float = 60.0

@@ -1,4 +1,4 @@
-"""Structured JSON logs on stderr, one object per line, with secrets masked.
+"""Logs on stderr with secrets masked: JSON objects, one a line (agent pods), or text lines (``ark run``).
 
 Nothing logs a key or a header value on purpose; as a second line of defence every known secret
 value (provider keys, MCP header values) is replaced by ``***`` wherever it appears in a record.
@@ -19,12 +19,21 @@ SECRET_VARIABLES = ("ANTHROPIC_API_KEY", "OPENAI_API_KEY", "AGENT_MEMORY_VECTOR_
 _MIN_SECRET_LENGTH = 4  # masking a 1-3 character value would garble unrelated text
 
 
+def _extra(record: logging.LogRecord) -> dict[str, Any]:
+    return {k: v for k, v in vars(record).items() if k not in _STANDARD and not k.startswith("_")}
+
+
+def _maskable(secrets: Iterable[str]) -> list[str]:
+    # Longest first, so a secret containing another is masked whole.
+    return sorted({s for s in secrets if len(s) >= _MIN_SECRET_LENGTH}, key=len, reverse=True)
+
+
 class JsonFormatter(logging.Formatter):
     """Formats a record as ``{"ts", "level", "logger", "msg", ...extra}``, masking ``secrets``."""
 
     def __init__(self, secrets: Iterable[str] = ()) -> None:
         super().__init__()
-        self.secrets = sorted({s for s in secrets if len(s) >= _MIN_SECRET_LENGTH}, key=len, reverse=True)
+        self.secrets = _maskable(secrets)
 
     def format(self, record: logging.LogRecord) -> str:
         """One JSON line."""
@@ -35,9 +44,7 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "msg": record.getMessage(),
         }
-        for key, value in vars(record).items():
-            if key not in _STANDARD and not key.startswith("_"):
-                entry[key] = value
+        entry.update(_extra(record))
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)
         return self.mask(json.dumps(entry, default=str))
@@ -49,10 +56,46 @@ class JsonFormatter(logging.Formatter):
         return text
 
 
-def configure_logging(level: str, secrets: Iterable[str] = ()) -> None:
-    """Send every log record to stderr as JSON; quiet the chattiest libraries."""
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(JsonFormatter(secrets))
+class TextFormatter(logging.Formatter):
+    """``<prefix><level>: <logger>: <msg> (key=value, ...)``, for people at a terminal; masks ``secrets``."""
+
+    def __init__(self, secrets: Iterable[str] = (), prefix: str = "") -> None:
+        super().__init__()
+        self.secrets = _maskable(secrets)
+        self.prefix = prefix
+
+    def format(self, record: logging.LogRecord) -> str:
+        """One line (then the traceback, if any)."""
+        fields = ", ".join(f"{key}={value}" for key, value in _extra(record).items())
+        text = f"{self.prefix}{record.levelname.lower()}: {record.name}: {record.getMessage()}"
+        if fields:
+            text += f" ({fields})"
+        if record.exc_info:
+            text += "\n" + self.formatException(record.exc_info)
+        for secret in self.secrets:
+            text = text.replace(secret, "***")
+        return text
+
+
+class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever ``sys.stderr`` is when a record is emitted (tests run ``ark run`` in-process)."""
+
+    @property
+    def stream(self) -> Any:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _: Any) -> None:
+        return
+
+
+def configure_logging(level: str, secrets: Iterable[str] = (), *, text_prefix: str | None = None) -> None:
+    """Send every log record to stderr, as JSON, or as text lines starting ``text_prefix`` when it is
+    given; quiet the chattiest libraries."""
+    handler = _StderrHandler()
+    handler.setFormatter(
+        JsonFormatter(secrets) if text_prefix is None else TextFormatter(secrets, text_prefix)
+    )
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level if level in logging.getLevelNamesMapping() else "INFO")

@@ -84,10 +84,10 @@ def system_prompt_with_defence(prompt: str) -> str:
     return f"{prompt}\n\n{INJECTION_DEFENCE}" if prompt else INJECTION_DEFENCE
 
 
-def build_system_prompt(prompt: str, tools: ToolSet) -> str:
-    """The agent's system prompt, then the MCP servers' guidance, then the defence paragraph."""
-    guidance = tools.guidance()
-    return system_prompt_with_defence(f"{prompt.rstrip()}\n\n{guidance}" if guidance else prompt)
+def build_system_prompt(prompt: str, guidance: str) -> str:
+    """The agent's system prompt, then the tool servers' guidance, then the defence paragraph."""
+    parts = [prompt.rstrip().removesuffix(INJECTION_DEFENCE).rstrip(), guidance]
+    return system_prompt_with_defence("\n\n".join(part for part in parts if part))
 
 
 def task_deadline(task: Task, timeout_seconds: float) -> float:
@@ -122,7 +122,9 @@ async def run_task(
 ) -> Result:
     """Run ``task`` to a result.
 
-    ``system_prompt`` is used as given (see :func:`build_system_prompt`); ``max_tokens`` caps each
+    ``system_prompt`` is the agent's own: the guidance of the tool servers whose tools the task is
+    offered (taken once, when it starts: :meth:`ToolSet.offer`) and the injection-defence paragraph
+    are added (:func:`build_system_prompt`); ``max_tokens`` caps each
     call (the task's own ``max_tokens`` lowers it); ``deadline`` is a :func:`time.monotonic`
     instant (see :func:`task_deadline`) or None; ``limits`` gives the result cap and the repeated-call
     threshold.
@@ -193,12 +195,13 @@ async def _loop(
 ) -> str:
     per_call = min(max_tokens, task.max_tokens) if task.max_tokens > 0 else max_tokens
     messages: list[Message] = [UserTurn(task.prompt)]
-    specs = tools.specs()
+    offer = tools.offer()
+    system = build_system_prompt(system_prompt, offer.guidance)
     for _turn in range(max_turns):
         request = ChatRequest(
-            system=system_prompt,
+            system=system,
             messages=tuple(messages),
-            tools=specs,
+            tools=offer.specs,
             max_tokens=per_call,
             temperature=temperature,
             deadline=deadline,

@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
 # Installs the Debian packages ark's tests and demo need when they are missing:
 # redis-server (the task queue); cmake, ninja and a C++ compiler (to build llama-server,
-# hack/build-llama-server.sh). Go is needed too, to build the control plane.
+# hack/build-llama-server.sh); Node.js and npm (the MCP reference server,
+# hack/install-mcp-reference.sh). Go is needed too, to build the control plane.
 set -euo pipefail
 missing=()
 command -v redis-server >/dev/null 2>&1 || [ -x /usr/bin/redis-server ] || missing+=(redis-server)
 command -v cmake >/dev/null 2>&1 || missing+=(cmake)
 command -v ninja >/dev/null 2>&1 || missing+=(ninja-build)
 command -v c++ >/dev/null 2>&1 || missing+=(g++)
+command -v node >/dev/null 2>&1 || missing+=(nodejs)
+command -v npm >/dev/null 2>&1 || missing+=(npm)
 if [ ${#missing[@]} -gt 0 ]; then
   sudo=""
   if [ "$(id -u)" -ne 0 ]; then

@@ -4,7 +4,8 @@ The ArkTeam and the ArkAgents, ArkRegistry and ArkSettings it uses are read from
 ConfigMaps and Secrets among them supply ``systemPromptRef``s; other kinds are reported and
 skipped. Each agent runs in-process with the runtime's tool-use loop and a provider chosen by
 ``--provider`` (default ``$ARK_PROVIDER``, else ``auto``: by model name, keys from the
-environment); ``--provider mock`` needs no key and no network.
+environment); ``--provider mock`` needs no key and no network. The run starts once every tool
+server's first connection attempt is over (at most AGENT_CONNECT_TIMEOUT_SECONDS, 10 s).
 
 Exit status: 0 Succeeded; 1 the run failed (the failing step and reason go to stderr);
 2 nothing ran (bad files, input, provider set-up); 130 interrupted (Ctrl-C; partial state shown).
@@ -16,13 +17,17 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
+
+if TYPE_CHECKING:
+    from ark.cli.run_setup import LocalRun
 
 EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_NOT_STARTED = 2
 EXIT_INTERRUPTED = 130
 DEFAULT_MAX_PARALLEL = 8
+LOG_LEVELS = {"debug": "DEBUG", "info": "INFO", "warn": "WARNING", "warning": "WARNING", "error": "ERROR"}
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -73,6 +78,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     parser.add_argument(
         "--team", "--flow", dest="team", metavar="NAME", help="the team to run when the files hold several"
+    )
+    parser.add_argument(
+        "--log-level",
+        choices=tuple(LOG_LEVELS),
+        default=None,
+        help="the runtime's logs on stderr from this level up (default: $ARK_LOG_LEVEL, else warning)",
     )
     parser.set_defaults(func=run)
 
@@ -160,6 +171,7 @@ def run(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None 
     except InputError as exc:
         stderr.write(f"ark run: {exc}\n")
         return EXIT_NOT_STARTED
+    _configure_logging(args.log_level, local)
     for warning in local.warnings:
         stderr.write(f"ark run: warning: {warning}\n")
     if local.skipped:
@@ -173,3 +185,12 @@ def run(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None 
             stdout.write(plan_text(local, providers))
         return EXIT_OK
     return asyncio.run(execute(local, args, explicit, providers, stdout, stderr))
+
+
+def _configure_logging(flag: str | None, local: LocalRun) -> None:
+    # Text lines on stderr; the values of the Secrets among the files are masked like provider keys.
+    from ark_runtime.logs import configure_logging, secret_values
+
+    level = LOG_LEVELS.get((flag or os.environ.get("ARK_LOG_LEVEL") or "warning").lower(), "WARNING")
+    found = [v for (kind, _), data in local.secrets.items() if kind == "Secret" for v in data.values()]
+    configure_logging(level, secret_values(os.environ, found), text_prefix="ark run: ")

@@ -13,7 +13,7 @@ from typing import Any, TextIO
 
 from ark.cli.run import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_NOT_STARTED, EXIT_OK
 from ark.cli.run_setup import LocalRun, LocalTeam, SetupError
-from ark.cli.run_view import LineWatch, LiveWatch, failure_line, result_json, result_text
+from ark.cli.run_view import LineWatch, LiveWatch, failure_line, result_json, result_text, tool_servers_json
 from ark.cli.run_workers import build_workers
 from ark.flow.actions import Action, SubmitTask
 from ark.flow.driver import Driver
@@ -101,17 +101,19 @@ async def execute(
 
     driver = Driver(engine, state, queue, observer=observe)
     drivers[run_uid] = driver
-    interrupted = False
+    interrupted = asyncio.Event()
     cancelling: list[asyncio.Task[None]] = []
     loop = asyncio.get_running_loop()
 
     def on_interrupt() -> None:
-        nonlocal interrupted
-        interrupted = True
+        interrupted.set()
         cancelling.append(loop.create_task(driver.cancel("cancelled by the user (Ctrl-C)")))
 
     handles_signal = _add_signal_handler(loop, on_interrupt)
     try:
+        if watch is not None:
+            workers.subscribe(watch.tool_server)
+        await workers.connect_tools(interrupted)
         if watch is not None:
             with watch:
                 await driver.run()
@@ -120,10 +122,13 @@ async def execute(
     finally:
         if handles_signal:
             loop.remove_signal_handler(signal.SIGINT)
+        tool_servers = workers.tool_servers()
         await queue.aclose()
         await workers.aclose()
     if args.output == "json":
-        stdout.write(json.dumps(result_json(state, {**workers.providers, **providers}), indent=2) + "\n")
+        document = result_json(state, {**workers.providers, **providers})
+        document["toolServers"] = tool_servers_json(tool_servers)
+        stdout.write(json.dumps(document, indent=2) + "\n")
     else:
         stdout.write(result_text(state))
     if args.out_file and state.output is not None:
@@ -131,7 +136,7 @@ async def execute(
     if state.phase == "Succeeded":
         return EXIT_OK
     stderr.write(failure_line(state) + "\n")
-    return EXIT_INTERRUPTED if interrupted else EXIT_FAILED
+    return EXIT_INTERRUPTED if interrupted.is_set() else EXIT_FAILED
 
 
 def _add_signal_handler(loop: asyncio.AbstractEventLoop, callback: Any) -> bool:

@@ -2,21 +2,25 @@
 
 The JSON shapes are documented in ``docs/run.md``; they are stable (``version`` changes if a key
 ever changes meaning). The watch view is a live ``rich`` table on a terminal and one line per
-step transition otherwise; both go to stderr, so stdout carries only the result.
+step transition otherwise, with a line whenever a tool server connects, fails, goes away or
+changes its tools; both go to stderr, so stdout carries only the result.
 """
 
 from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from ark.cli.run_setup import LocalRun
 from ark.flow.actions import Action, RunFinished, StepChanged
 from ark.flow.plan import RunPlan, StepPlan
 from ark.flow.state import RunState, StepState
+
+if TYPE_CHECKING:
+    from ark_runtime.tools.servers import ServerStatus
 
 JSON_VERSION = 1
 PREVIEW_CHARS = 100
@@ -111,6 +115,23 @@ def _step_json(step: StepState, providers: Mapping[str, str]) -> dict[str, Any]:
         "selectedCapability": step.selected_capability,
         "routingReason": step.routing_reason,
     }
+
+
+def tool_servers_json(servers: Sequence[tuple[str, ServerStatus]]) -> list[dict[str, Any]]:
+    """The ``toolServers`` of ``--output json``: each agent's tool servers as the run ended."""
+    return [
+        {
+            "agent": agent,
+            "name": status.name,
+            "url": status.url,
+            "state": status.state,
+            "transport": status.transport,
+            "tools": len(status.tools),
+            "toolNames": list(status.tools),
+            "error": status.error or None,
+        }
+        for agent, status in servers
+    ]
 
 
 # ----------------------------------------------------------------------------- text
@@ -360,11 +381,37 @@ def plan_text(run: LocalRun, providers: Mapping[str, str]) -> str:
 # ----------------------------------------------------------------------------- watch
 
 
+class ToolServerNotes:
+    """The watch's lines about tool servers: one when a connection's state, transport or tools change."""
+
+    def __init__(self) -> None:
+        self._shown: dict[tuple[str, str], tuple[object, ...]] = {}
+
+    def line(self, agent: str, status: ServerStatus) -> str | None:
+        """The line to show for ``status``, or None when nothing worth a line changed."""
+        key = (status.state, status.transport, status.tools)
+        if status.state == "connecting" or self._shown.get((agent, status.name)) == key:
+            return None
+        self._shown[(agent, status.name)] = key
+        head = f"tool server {status.name} ({agent})"
+        if status.state == "connected":
+            count = len(status.tools)
+            return f"{head}: connected over {status.transport}, {count} tool{'' if count == 1 else 's'}"
+        return f"{head}: not connected: {status.error}; retrying in the background"
+
+
 class LineWatch:
     """``--watch`` without a terminal: one line per step transition (reference §15)."""
 
     def __init__(self, stream: TextIO) -> None:
         self.stream = stream
+        self._servers = ToolServerNotes()
+
+    def tool_server(self, agent: str, status: ServerStatus) -> None:
+        """Print what changed about a tool server's connection."""
+        line = self._servers.line(agent, status)
+        if line is not None:
+            self._line(line)
 
     def __enter__(self) -> LineWatch:
         return self
@@ -421,6 +468,13 @@ class LiveWatch:
         self._live = Live(
             console=self.console, refresh_per_second=8, get_renderable=self.render, transient=False
         )
+        self._servers = ToolServerNotes()
+
+    def tool_server(self, agent: str, status: ServerStatus) -> None:
+        """Print what changed about a tool server's connection, above the table."""
+        line = self._servers.line(agent, status)
+        if line is not None:
+            self.console.print(line, markup=False, highlight=False)
 
     def __enter__(self) -> LiveWatch:
         self._live.__enter__()

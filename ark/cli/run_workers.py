@@ -2,13 +2,15 @@
 
 Providers come from ``ark_runtime.providers`` (``--provider`` or by model name, keys from the
 environment). Tool servers and inline HTTP tools are connected unless ``--no-mcp``; with the mock
-provider they are not (the mock only ever calls ``delegate``). Imports of the runtime happen
-here, not at module load, so ``ark run --dry-run`` and ``--help`` stay fast.
+provider they are not (the mock only ever calls ``delegate``). As in an agent pod, the run starts
+once every tool server's first connection attempt is over (:meth:`Workers.connect_tools`). Imports
+of the runtime happen here, not at module load, so ``ark run --dry-run`` and ``--help`` stay fast.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
@@ -21,6 +23,7 @@ if TYPE_CHECKING:
     from ark_runtime.limits import Limits
     from ark_runtime.providers.base import Provider
     from ark_runtime.tools.base import Tool, ToolSource
+    from ark_runtime.tools.servers import ServerConnection, ServerStatus
 
 DelegateFn = Callable[[str, str, Task], Awaitable[str]]
 Worker = Callable[[Task], Awaitable[Result]]
@@ -34,8 +37,36 @@ class Workers:
     workers: dict[str, Worker] = field(default_factory=dict)
     providers: dict[str, str] = field(default_factory=dict)
     """Agent key -> provider name, for the plan and the watch view."""
+    servers: list[tuple[str, ServerConnection]] = field(default_factory=list)
+    """(agent key, connection) of every tool server, in the order of the agents."""
+    connect_timeout: float = 10.0
     _closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
     _background: list[asyncio.Task[None]] = field(default_factory=list)
+
+    def subscribe(self, listener: Callable[[str, ServerStatus], None]) -> None:
+        """Call ``listener(agent, status)`` whenever a tool server's connection changes."""
+        for agent, connection in self.servers:
+            connection.subscribe(functools.partial(listener, agent))
+
+    async def connect_tools(self, interrupted: asyncio.Event) -> None:
+        """Wait for every tool server's first connection attempt (at most the connect timeout)."""
+        if not self.servers:
+            return
+        from ark_runtime.tools.startup import connect_first
+
+        connections = [connection for _, connection in self.servers]
+        waiting = asyncio.create_task(connect_first(connections, self.connect_timeout))
+        stop = asyncio.create_task(interrupted.wait())
+        try:
+            await asyncio.wait((waiting, stop), return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            waiting.cancel()
+            stop.cancel()
+            await asyncio.gather(waiting, stop, return_exceptions=True)
+
+    def tool_servers(self) -> list[tuple[str, ServerStatus]]:
+        """(agent key, status) of every tool server now."""
+        return [(agent, connection.status()) for agent, connection in self.servers]
 
     async def aclose(self) -> None:
         """Stop tool-server connections and close providers and HTTP clients."""
@@ -92,7 +123,7 @@ def build_workers(
         limits = limits_from_env(env)
     except ConfigError as exc:
         raise SetupError([str(exc)]) from None
-    out = Workers()
+    out = Workers(connect_timeout=limits.connect_timeout)
     mock: Provider | None = None
     http_client: Any = None
     for setup in _all_agents(team).values():
@@ -146,11 +177,10 @@ def _worker(
     sources: list[ToolSource],
     limits: Limits,
 ) -> Worker:
-    from ark_runtime.loop import build_system_prompt, run_task, task_deadline
+    from ark_runtime.loop import run_task, task_deadline
     from ark_runtime.tools.base import ToolSet
 
     tools = ToolSet(builtins, inline, sources, limits.max_tool_result_bytes)
-    system_prompt = build_system_prompt(setup.system_prompt, tools)
     judge_tools = ToolSet()
 
     async def work(task: Task) -> Result:
@@ -159,7 +189,7 @@ def _worker(
             task,
             provider=provider,
             tools=judge_tools if task.kind == "judge" else tools,
-            system_prompt=system_prompt,
+            system_prompt=setup.system_prompt,
             max_tokens=setup.limits.max_tokens_per_call,
             deadline=task_deadline(task, setup.limits.timeout_seconds),
             consumer=CONSUMER,
@@ -227,5 +257,6 @@ def _tool_servers(
         )
         connection = ServerConnection(config, headers, limits=limits)
         out._background.append(asyncio.create_task(connection.run(), name=f"tool-server-{server.name}"))
+        out.servers.append((setup.key, connection))
         sources.append(connection)
     return sources

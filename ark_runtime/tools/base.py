@@ -21,6 +21,14 @@ current_task: contextvars.ContextVar[Task | None] = contextvars.ContextVar("ark_
 
 
 @dataclass(frozen=True, slots=True)
+class Offer:
+    """The tools one task is offered, taken when it starts, and the guidance of the servers offering them."""
+
+    specs: tuple[ToolSpec, ...]
+    guidance: str
+
+
+@dataclass(frozen=True, slots=True)
 class ToolResult:
     """What a tool call produced; ``is_error`` results are still shown to the model."""
 
@@ -52,7 +60,7 @@ class Tool(Protocol):
 
 
 class ToolSource(Protocol):
-    """A group of tools that may appear later (an MCP server still connecting)."""
+    """A group of tools that may change: appear later (an MCP server still connecting), change, go away."""
 
     @property
     def name(self) -> str:
@@ -112,8 +120,21 @@ class ToolSet:
         return table
 
     def specs(self) -> list[ToolSpec]:
-        """The tools as offered to the model."""
+        """The tools as offered to the model right now."""
         return [ToolSpec(t.name, t.description, t.input_schema) for t in self.resolved().values()]
+
+    def offer(self) -> Offer:
+        """What a task starting now is offered: the tools, and the guidance of the servers that have any.
+
+        One consistent picture of every source (nothing awaits in between); a task keeps it to its
+        end, while the sources move on (a server reconnecting, or announcing new tools).
+        """
+        parts = [
+            f"## Tools from {source.name}\n{source.guidance.strip()}"
+            for source in self.sources
+            if source.guidance.strip() and source.tools()
+        ]
+        return Offer(tuple(self.specs()), "\n\n".join(parts))
 
     async def call(self, name: str, arguments: Mapping[str, Any]) -> ToolResult:
         """Call a tool by name; an unknown name or a raising tool becomes an error result."""
@@ -136,8 +157,3 @@ class ToolSet:
             "(AGENT_MAX_TOOL_RESULT_BYTES)]",
             result.is_error,
         )
-
-    def guidance(self) -> str:
-        """Per-server guidance for the system prompt."""
-        parts = [f"## Tools from {s.name}\n{s.guidance.strip()}" for s in self.sources if s.guidance.strip()]
-        return "\n\n".join(parts)

@@ -8,11 +8,14 @@ connection logs which.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 
 import mcp_types
 
 from ark_runtime.limits import describe_bytes
+
+log = logging.getLogger("ark_runtime.tools")
 
 
 class ToolBudget:
@@ -43,3 +46,11 @@ class ToolBudget:
                 return
             self.kept.append(tool)
             self.size += size
+
+    def report(self, server: str) -> None:
+        """Warn when a cap left tools out."""
+        if self.full:
+            log.warning(
+                "tool server offers too many tools; the rest are left out",
+                extra={"server": server, "kept": len(self.kept), "reason": self.full},
+            )

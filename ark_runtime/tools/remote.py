@@ -1,15 +1,20 @@
-"""A tool living on a remote server, exposed to the model as ``<server>__<tool>``."""
+"""A tool living on a remote server, exposed to the model as ``<server>__<tool>``, and what its
+answers and failures look like to the model and in the logs."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import jsonschema
 
 from ark_runtime.tools.base import ToolResult
 from ark_runtime.tools.http_tool import argument_error
+
+if TYPE_CHECKING:
+    import mcp_types
 
 SEPARATOR = "__"
 
@@ -47,3 +52,26 @@ class RemoteTool:
         if invalid:
             return ToolResult(invalid, is_error=True)
         return await self.remote_call(self.remote_name, arguments)
+
+
+def content_text(result: mcp_types.CallToolResult) -> str:
+    """What the model reads of a tool result: its text blocks; structured content when it has none."""
+    import mcp_types  # loaded already by whichever session got the result
+
+    parts: list[str] = []
+    for block in result.content:
+        if isinstance(block, mcp_types.TextContent):
+            parts.append(block.text)
+        else:
+            parts.append(f"[{block.type} content]")
+    if not parts and result.structured_content is not None:
+        parts.append(json.dumps(result.structured_content))
+    return "\n".join(parts)
+
+
+def describe(exc: BaseException) -> str:
+    """An exception as one line; anyio's exception groups are unwrapped to their innermost errors."""
+    if isinstance(exc, BaseExceptionGroup):
+        return "; ".join(describe(e) for e in exc.exceptions)
+    text = str(exc)
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__

@@ -3,8 +3,16 @@
 Transport (decision §18 #11): the entry's ``transport`` when given; else ``sse`` for a URL whose
 path ends in ``/sse``, else ``streamable-http`` falling back to ``http`` (``POST <url>/tools/list``,
 ``POST <url>/tools/call``) when the server does not speak MCP. Each server is kept connected by a
-background task: a server that is down at start-up (or goes away later) is retried with backoff
-while the agent works with the tools it has. Tools appear as ``<server>__<tool>``.
+background task (:meth:`ServerConnection.run`): one connection round tries the candidate
+transports within the connect timeout; a server that is down (at start-up or later) is retried
+with backoff while the agent works with the tools it has. Tools appear as ``<server>__<tool>``.
+
+The tools offered are always the current ones: a reconnection, or a server announcing a new list,
+replaces them (a task already running keeps the list it started with, see
+:meth:`~ark_runtime.tools.base.ToolSet.offer`). :attr:`ServerConnection.attempted` tells when the
+first round is over, which agents wait for before they take work
+(:func:`~ark_runtime.tools.startup.connect_first`); :meth:`ServerConnection.status` and
+:meth:`ServerConnection.subscribe` tell ``ark run`` what to show.
 
 Bounds (:class:`~ark_runtime.limits.Limits`): the handshake and tools listing must finish within
 the connect timeout; each message is capped at ``AGENT_MAX_MCP_MESSAGE_BYTES``; the listing at
@@ -16,38 +24,44 @@ saying so, and the session is reconnected.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import AsyncExitStack
-from typing import Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal
 from urllib.parse import urlsplit
-
-import httpx
-import httpx2
-import mcp_types
-from mcp import Client, MCPError
-from mcp.client.sse import sse_client
-from mcp.client.streamable_http import streamable_http_client
 
 from ark_runtime.backoff import Backoff
 from ark_runtime.config import McpServerConfig, Transport
 from ark_runtime.limits import Limits
-from ark_runtime.net.bounds import BODY_CAP, PeerError
-from ark_runtime.net.client import read_prefix
-from ark_runtime.tools.base import ToolResult
-from ark_runtime.tools.http_tool import tool_client, transport_failure
-from ark_runtime.tools.listing import ToolBudget
-from ark_runtime.tools.mcp_http import McpClientFactory, mcp_http_client
-from ark_runtime.tools.remote import RemoteCall, RemoteTool
+from ark_runtime.tools.remote import RemoteCall, RemoteTool, describe
+
+if TYPE_CHECKING:
+    import mcp_types
+
+    from ark_runtime.tools.mcp_session import McpSession
+    from ark_runtime.tools.simple_http import SimpleHttpSession
 
 log = logging.getLogger("ark_runtime.tools")
 
-_MAX_PAGES = 50
+State = Literal["connecting", "connected", "unavailable"]
 
 
-class NotSimpleHttp(Exception):
-    """The server did not answer ``/tools/list`` in the simple HTTP protocol's shape."""
+@dataclass(frozen=True, slots=True)
+class ServerStatus:
+    """What a tool server's connection is doing, for people (``ark run --watch``, ``-o json``)."""
+
+    name: str
+    url: str
+    state: State
+    transport: Transport | None
+    tools: tuple[str, ...]
+    """The names offered to the model (``<server>__<tool>``)."""
+    error: str
+    """Why it is not connected ('' when it is, or before its first attempt is over)."""
+
+
+Listener = Callable[[ServerStatus], None]
 
 
 def transport_candidates(config: McpServerConfig) -> list[Transport]:
@@ -73,14 +87,16 @@ class ServerConnection:
         self.config = config
         self._headers = dict(headers)
         self._limits = limits or Limits()
-        self._connect_timeout = self._limits.connect_timeout
-        self._call_timeout = self._limits.tool_timeout
         self._retry_cap = retry_cap
         self._tools: list[RemoteTool] = []
-        self._lost = asyncio.Event()
-        self._violation = ""
+        self._call: RemoteCall | None = None
+        self._listeners: list[Listener] = []
         self.connected = asyncio.Event()
+        self.attempted = asyncio.Event()
+        """Set once the first connection round is over, whatever its outcome."""
         self.transport: Transport | None = None
+        self.error = ""
+        """Why the last round failed, or why the last session ended ('' while connected)."""
         self.failed_attempts = 0
         """Connection rounds that failed since the last successful connection."""
 
@@ -98,234 +114,170 @@ class ServerConnection:
         """The server's tools while connected, else none."""
         return self._tools
 
+    def status(self) -> ServerStatus:
+        """The connection right now."""
+        if self.connected.is_set():
+            state: State = "connected"
+        else:
+            state = "unavailable" if self.error else "connecting"
+        return ServerStatus(
+            self.name, self.config.url, state, self.transport, tuple(t.name for t in self._tools), self.error
+        )
+
+    def subscribe(self, listener: Listener) -> None:
+        """Call ``listener`` with the new status whenever it changes."""
+        self._listeners.append(listener)
+
     async def run(self) -> None:
         """Connect, stay connected, reconnect; runs until cancelled."""
         backoff = Backoff(base=0.25, cap=self._retry_cap)
+        loop = asyncio.get_running_loop()
         while True:
             errors: list[str] = []
+            ended: str | None = None
+            deadline = loop.time() + self._limits.connect_timeout
             for transport in transport_candidates(self.config):
+                if errors and loop.time() >= deadline:
+                    break  # the round's time is spent: a server that hung once would hang again
                 try:
-                    await self._session(transport, backoff)
-                    break  # the session was up and then lost: reconnect right away
+                    ended = await self._session(transport, deadline, backoff)
                 except asyncio.CancelledError:
                     raise
                 except Exception as exc:
-                    errors.append(f"{transport}: {_describe(exc)}")
-            else:
-                self.failed_attempts += 1
-                delay = backoff.next_delay()
-                level = logging.WARNING if backoff.failures == 1 else logging.DEBUG
-                log.log(
-                    level,
-                    "tool server unavailable; retrying in the background",
-                    extra={
-                        "server": self.name,
-                        "url": self.config.url,
-                        "errors": errors,
-                        "retry_in_s": round(delay, 2),
-                    },
-                )
-                await asyncio.sleep(delay)
-
-    def _violated(self, message: str) -> None:
-        # A cap broken anywhere in this session: the session's state is no longer trustworthy.
-        self._violation = message
-        self._lost.set()
-
-    async def _session(self, transport: Transport, backoff: Backoff) -> None:
-        self._violation = ""
-        async with AsyncExitStack() as stack:
-            try:
-                async with asyncio.timeout(self._connect_timeout):
-                    if transport == "http":
-                        call, listed = await self._open_simple(stack)
-                    else:
-                        call, listed = await self._open_mcp(stack, transport)
-            except TimeoutError:
-                raise ConnectionError(
-                    self._violation
-                    or f"no complete handshake and tools listing within {self._connect_timeout:g}s"
-                ) from None
-            self._install(transport, listed, call)
-            backoff.reset()
-            self.failed_attempts = 0
-            try:
-                await self._lost.wait()
-            finally:
-                self._uninstall()
-
-    async def _open_mcp(
-        self, stack: AsyncExitStack, transport: Transport
-    ) -> tuple[RemoteCall, list[mcp_types.Tool]]:
-        limit = self._limits.max_mcp_message_bytes
-        if transport == "sse":
-            streams = sse_client(
-                self.config.url,
-                headers=self._headers,
-                timeout=self._connect_timeout,
-                httpx_client_factory=McpClientFactory(limit, self._violated),
-            )
-        else:
-            # mcp's transports run on httpx2; a long read timeout keeps the server's event stream open.
-            timeout = httpx2.Timeout(self._connect_timeout, read=self._call_timeout)
-            http = await stack.enter_async_context(
-                mcp_http_client(self._headers, timeout, limit, self._violated)
-            )
-            streams = streamable_http_client(self.config.url, http_client=http, max_sse_event_size=limit)
-        client = await stack.enter_async_context(Client(streams, cache=None))
-        budget = self._budget()
-        cursor: str | None = None
-        for _ in range(_MAX_PAGES):
-            page = await client.list_tools(cursor=cursor)
-            budget.add(page.tools)
-            cursor = page.next_cursor
-            if cursor is None or budget.full:
+                    errors.append(f"{transport}: {describe(exc)}")
+                    continue
                 break
-        self._report_budget(budget)
+            if ended is not None:
+                self._lost(ended)
+                continue  # it was up: reconnect right away
+            delay = backoff.next_delay()
+            self._failed(errors, delay, first=backoff.failures == 1)
+            await asyncio.sleep(delay)
 
-        async def call(name: str, arguments: Mapping[str, Any]) -> ToolResult:
-            try:
-                async with asyncio.timeout(self._call_timeout):
-                    result = await self._unless_lost(client.call_tool(name, dict(arguments)))
-            except MCPError as exc:
-                return ToolResult(f"{self.name}__{name}: {exc}", is_error=True)
-            except TimeoutError:
-                return ToolResult(
-                    f"{self.name}__{name}: no answer within {self._call_timeout:g}s "
-                    "(AGENT_TOOL_TIMEOUT_SECONDS)",
-                    is_error=True,
-                )
-            except Exception as exc:
-                self._lost.set()
-                return ToolResult(
-                    f"{self.name}__{name}: connection to the server failed: {_describe(exc)}", is_error=True
-                )
-            return ToolResult(_content_text(result), is_error=result.is_error)
+    async def _session(self, transport: Transport, deadline: float, backoff: Backoff) -> str:
+        """Open a session and keep it while it works; returns why it ended, raises if it never opened."""
+        # Imported here: an agent without tool servers never loads the MCP client (half a second).
+        from ark_runtime.tools.mcp_session import McpSession
+        from ark_runtime.tools.simple_http import SimpleHttpSession
 
-        return call, budget.kept
-
-    async def _unless_lost(self, call: Any) -> mcp_types.CallToolResult:
-        # The session may break under the call (a cap broken, the server gone): fail at once then.
-        pending = asyncio.ensure_future(call)
-        lost = asyncio.ensure_future(self._lost.wait())
+        session: McpSession | SimpleHttpSession = (
+            SimpleHttpSession(self.config, self._headers, self._limits)
+            if transport == "http"
+            else McpSession(self.config, self._headers, self._limits, transport)
+        )
+        loop = asyncio.get_running_loop()
+        up = False
+        ended = ""
+        opening: Exception | None = None
         try:
-            await asyncio.wait((pending, lost), return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            lost.cancel()
-            if not pending.done():
-                pending.cancel()
-                await asyncio.gather(pending, return_exceptions=True)
-        if pending.cancelled():
-            raise PeerError(self._violation or "the connection to the server was lost during the call")
-        result: mcp_types.CallToolResult = pending.result()
-        return result
-
-    def _budget(self) -> ToolBudget:
-        return ToolBudget(self._limits.max_tools_per_server, self._limits.max_tool_list_bytes)
-
-    def _report_budget(self, budget: ToolBudget) -> None:
-        if budget.full:
-            log.warning(
-                "tool server offers too many tools; the rest are left out",
-                extra={"server": self.name, "kept": len(budget.kept), "reason": budget.full},
-            )
-
-    async def _open_simple(self, stack: AsyncExitStack) -> tuple[RemoteCall, list[mcp_types.Tool]]:
-        client = await stack.enter_async_context(tool_client(self._limits))
-        client.headers.update(self._headers)
-        base = self.config.url.rstrip("/")
-        response = await client.post(f"{base}/tools/list", json={}, timeout=self._connect_timeout)
-        try:
-            body = response.json() if response.is_success else None
-            listed = (
-                [mcp_types.Tool.model_validate(t) for t in body["tools"]] if isinstance(body, dict) else None
-            )
-        except (ValueError, KeyError, TypeError):
-            listed = None
-        if listed is None:
-            raise NotSimpleHttp(
-                f"POST {base}/tools/list answered HTTP {response.status_code} without a tools list"
-            )
-        budget = self._budget()
-        budget.add(listed)
-        self._report_budget(budget)
-        message_cap = self._limits.max_mcp_message_bytes
-
-        async def call(name: str, arguments: Mapping[str, Any]) -> ToolResult:
-            tool = f"{self.name}__{name}"
-            try:
-                async with asyncio.timeout(self._call_timeout):
-                    # read_prefix bounds this read: past the cap the body is shown cut, not refused.
-                    request = client.build_request(
-                        "POST",
-                        f"{base}/tools/call",
-                        json={"name": name, "arguments": dict(arguments)},
-                        extensions={BODY_CAP: None},
-                    )
-                    reply = await client.send(request, stream=True)
+            # The exit stack is left by ``async with`` so that the mcp package's task groups see how
+            # the session ended (they raise their transport's error once it fails).
+            async with asyncio.timeout(None) as closing, AsyncExitStack() as stack:
+                try:
                     try:
-                        raw = await read_prefix(reply, message_cap + 1)
-                    finally:
-                        await reply.aclose()
-            except TimeoutError:
-                return ToolResult(
-                    f"{tool}: no answer within {self._call_timeout:g}s (AGENT_TOOL_TIMEOUT_SECONDS)",
-                    is_error=True,
-                )
-            except PeerError as exc:
-                return ToolResult(f"{tool}: {exc}", is_error=True)
-            except httpx.TransportError as exc:
-                self._lost.set()
-                return ToolResult(transport_failure(tool, f"{base}/tools/call", exc), is_error=True)
-            except httpx.HTTPError as exc:
-                return ToolResult(f"{tool}: {_describe(exc)}", is_error=True)
-            text = raw.decode("utf-8", "replace")
-            if not reply.is_success:
-                return ToolResult(f"{tool}: HTTP {reply.status_code}: {text}", is_error=True)
-            if len(raw) > message_cap:
-                return ToolResult(text)  # too long to parse: shown as text, cut by the ToolSet
-            try:
-                result = mcp_types.CallToolResult.model_validate_json(raw)
-            except ValueError:
-                return ToolResult(text)
-            return ToolResult(_content_text(result), is_error=result.is_error)
+                        listed = await self._open(session, stack, deadline)
+                    except Exception as exc:
+                        opening = exc
+                        raise
+                    self._install(transport, listed, session.call)
+                    up = True
+                    backoff.reset()
+                    ended = await session.watch(self._retool)
+                finally:
+                    if up:
+                        self._uninstall()
+                    # Closing may talk to the server (an MCP session's DELETE): a server that hangs
+                    # must not hold the reconnection up.
+                    closing.reschedule(loop.time() + self._limits.connect_timeout)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            if opening is not None:
+                raise opening from None
+            if not up:
+                raise
+            ended = ended or session.reason or describe(exc)
+        return ended
 
-        return call, budget.kept
+    async def _open(
+        self, session: McpSession | SimpleHttpSession, stack: AsyncExitStack, deadline: float
+    ) -> list[mcp_types.Tool]:
+        try:
+            async with asyncio.timeout_at(deadline):
+                return await session.open(stack)
+        except TimeoutError:
+            timeout = self._limits.connect_timeout
+            raise ConnectionError(
+                session.reason or f"no complete handshake and tools listing within {timeout:g}s"
+            ) from None
 
     def _install(self, transport: Transport, listed: list[mcp_types.Tool], call: RemoteCall) -> None:
-        self._tools = [
-            RemoteTool(self.name, t.name, t.description or t.title or t.name, t.input_schema, call)
-            for t in listed
-        ]
+        self._call = call
+        self._tools = self._remote(listed, call)
         self.transport = transport
-        self._lost.clear()
+        self.error = ""
+        self.failed_attempts = 0
         self.connected.set()
+        self.attempted.set()
         log.info(
             "tool server connected",
             extra={"server": self.name, "transport": transport, "tools": [t.name for t in self._tools]},
         )
+        self._changed()
+
+    def _remote(self, listed: list[mcp_types.Tool], call: RemoteCall) -> list[RemoteTool]:
+        return [
+            RemoteTool(self.name, t.name, t.description or t.title or t.name, t.input_schema, call)
+            for t in listed
+        ]
+
+    def _retool(self, listed: list[mcp_types.Tool]) -> None:
+        """The server's tools, listed again: offer the new list from the next model call on."""
+        if self._call is None:
+            return
+        tools = self._remote(listed, self._call)
+        if tools == self._tools:
+            return
+        before = {t.name for t in self._tools}
+        after = {t.name for t in tools}
+        self._tools = tools
+        log.info(
+            "tool server changed its tools",
+            extra={"server": self.name, "added": sorted(after - before), "removed": sorted(before - after)},
+        )
+        self._changed()
 
     def _uninstall(self) -> None:
+        self._call = None
         self._tools = []
         self.transport = None
         self.connected.clear()
 
+    def _lost(self, reason: str) -> None:
+        self.error = reason
+        log.warning(
+            "tool server connection lost; reconnecting",
+            extra={"server": self.name, "url": self.config.url, "reason": reason},
+        )
+        self._changed()
 
-def _content_text(result: mcp_types.CallToolResult) -> str:
-    parts: list[str] = []
-    for block in result.content:
-        if isinstance(block, mcp_types.TextContent):
-            parts.append(block.text)
-        else:
-            parts.append(f"[{block.type} content]")
-    if not parts and result.structured_content is not None:
-        parts.append(json.dumps(result.structured_content))
-    return "\n".join(parts)
+    def _failed(self, errors: list[str], delay: float, *, first: bool) -> None:
+        self.failed_attempts += 1
+        self.error = "; ".join(errors)
+        log.log(
+            logging.WARNING if first else logging.DEBUG,
+            "tool server unavailable; retrying in the background",
+            extra={
+                "server": self.name,
+                "url": self.config.url,
+                "errors": errors,
+                "retry_in_s": round(delay, 2),
+            },
+        )
+        self.attempted.set()
+        self._changed()
 
-
-def _describe(exc: BaseException) -> str:
-    # anyio task groups wrap the real cause in exception groups; show the innermost errors.
-    if isinstance(exc, BaseExceptionGroup):
-        return "; ".join(_describe(e) for e in exc.exceptions)
-    text = str(exc)
-    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+    def _changed(self) -> None:
+        status = self.status()
+        for listener in self._listeners:
+            listener(status)

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 
 import pytest
 
+from tests.integration.runtime.queue_support import Results
 from tests.integration.runtime.support import ModelServer
 
 
@@ -23,3 +24,11 @@ def model_server() -> Iterator[ModelServer]:
 def agent_name() -> str:
     """A unique agent name, so tests sharing the session's Redis never share streams."""
     return f"agent-{uuid.uuid4().hex[:8]}"
+
+
+@pytest.fixture
+async def results(redis_url: str) -> AsyncIterator[Results]:
+    """Results of the runtimes' tasks in namespace ``rt``, read from the session's Redis."""
+    collected = Results(redis_url)
+    yield collected
+    await collected.redis.aclose()

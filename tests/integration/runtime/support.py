@@ -152,6 +152,24 @@ class ThreadedServer:
         return f"http://127.0.0.1:{self.port}"
 
 
+class Gate:
+    """An ASGI wrapper holding every request until :meth:`open` (a server slow to come up)."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self.opened = threading.Event()
+        self.held = 0
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http":
+            self.held += 1
+            await asyncio.to_thread(self.opened.wait, 60)
+        await self.app(scope, receive, send)
+
+    def open(self) -> None:
+        self.opened.set()
+
+
 class ModelServer(ThreadedServer):
     """Speaks Anthropic ``/v1/messages`` and OpenAI ``/v1/chat/completions``.
 

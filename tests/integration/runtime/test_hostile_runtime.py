@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -21,8 +21,8 @@ from ark_runtime.queue.connection import connect
 from ark_runtime.queue.delegation import RedisDelegator, child_task_id
 from ark_runtime.queue.submit import Submitter
 from ark_runtime.tools.delegate import DelegationError
+from tests.integration.runtime.queue_support import Results, env
 from tests.integration.runtime.support import runtimes
-from tests.integration.runtime.test_queue_processes import Results, env
 from tests.support.hostile import HostileServer
 from tests.support.wait import wait_for
 
@@ -45,13 +45,6 @@ def hostile() -> Iterator[HostileServer]:
     server.start()
     yield server
     server.stop()
-
-
-@pytest.fixture
-async def results(redis_url: str) -> AsyncIterator[Results]:
-    collected = Results(redis_url)
-    yield collected
-    await collected.redis.aclose()
 
 
 def peak_rss_mb(pid: int) -> float:

@@ -3,16 +3,12 @@ outages, SIGTERM, health, budget and delegation."""
 
 from __future__ import annotations
 
-import time
-from collections.abc import AsyncIterator
-
 import httpx
 import pytest
 from localcluster import RedisServer
 
 from ark_runtime.protocol import (
     TASKS_GROUP,
-    DelegationRequest,
     Result,
     Task,
     dead_stream,
@@ -23,81 +19,11 @@ from ark_runtime.protocol import (
 from ark_runtime.queue.budget import budget_key
 from ark_runtime.queue.connection import connect
 from ark_runtime.queue.delegation import RedisDelegator, child_task_id
-from ark_runtime.queue.submit import ResultsReader, Submitter
+from tests.integration.runtime.queue_support import FAST_RECLAIM, Results, env, model_env, submit, tasks
 from tests.integration.runtime.support import ModelServer, Reply, last_user_text, openai_text, runtimes
 from tests.support.wait import wait_for
 
 pytestmark = pytest.mark.redis
-
-
-def env(redis_url: str, agent: str, pod: str, **extra: str) -> dict[str, str]:
-    return {
-        "AGENT_MODEL": "mock",
-        "AGENT_SYSTEM_PROMPT": "You are a test agent.",
-        "TASK_QUEUE_URL": redis_url,
-        "AGENT_NAMESPACE": "rt",
-        "AGENT_NAME": agent,
-        "POD_NAME": pod,
-        "LOG_LEVEL": "DEBUG",
-        **extra,
-    }
-
-
-def model_env(model_server: ModelServer) -> dict[str, str]:
-    return {"AGENT_MODEL": "llama-test", "OPENAI_BASE_URL": model_server.openai_base, "OPENAI_API_KEY": "k"}
-
-
-FAST_RECLAIM = {
-    "AGENT_TIMEOUT_SECONDS": "2",
-    "AGENT_RECLAIM_GRACE_SECONDS": "0.5",
-    "AGENT_RECLAIM_INTERVAL_SECONDS": "0.3",
-}
-
-
-class Results:
-    """Collects results from the namespace's results stream (tolerating Redis outages)."""
-
-    def __init__(self, redis_url: str) -> None:
-        self.redis = connect(redis_url)
-        self.reader = ResultsReader(self.redis, results_stream("rt"), consumer=f"test-{time.monotonic_ns()}")
-        self.by_id: dict[str, list[Result]] = {}
-        self.requests: list[DelegationRequest] = []
-
-    async def poll(self) -> int:
-        for entry_id, message in await self.reader.read(count=1000, block_ms=100):
-            if isinstance(message, DelegationRequest):
-                self.requests.append(message)
-            else:
-                self.by_id.setdefault(message.id, []).append(message)
-            await self.reader.ack(entry_id)
-        return sum(len(v) for v in self.by_id.values())
-
-    async def wait(self, ids: list[str], timeout: float = 60) -> dict[str, Result]:
-        await wait_for(lambda: self._has(ids), timeout=timeout, message=f"results of {len(ids)} tasks")
-        return {i: self.by_id[i][0] for i in ids}
-
-    async def _has(self, ids: list[str]) -> bool:
-        await self.poll()
-        return all(i in self.by_id for i in ids)
-
-
-@pytest.fixture
-async def results(redis_url: str) -> AsyncIterator[Results]:
-    collected = Results(redis_url)
-    yield collected
-    await collected.redis.aclose()
-
-
-async def submit(redis_url: str, agent: str, tasks: list[Task]) -> None:
-    redis = connect(redis_url)
-    try:
-        await Submitter(redis).submit_many(tasks_stream("rt", agent), tasks)
-    finally:
-        await redis.aclose()
-
-
-def tasks(run: str, count: int, prompt: str = "work item") -> list[Task]:
-    return [Task(id=f"{run}.s{i}.1", run=run, step=f"s{i}", prompt=f"{prompt} {i}") for i in range(count)]
 
 
 async def test_runtimes_share_a_stream_and_answer_every_task_once(

@@ -12,7 +12,8 @@ from typing import Any
 import httpx
 import pytest
 from localcluster import free_port
-from mcp.server.mcpserver import MCPServer
+from mcp import Client
+from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -21,14 +22,20 @@ from starlette.routing import Route
 
 from ark_runtime.config import Header, HttpToolConfig, McpServerConfig
 from ark_runtime.limits import Limits
-from ark_runtime.loop import build_system_prompt, run_task
+from ark_runtime.loop import run_task
 from ark_runtime.protocol import Task
 from ark_runtime.providers import AnthropicProvider
 from ark_runtime.tools import ToolSet
 from ark_runtime.tools.http_tool import HttpTool
 from ark_runtime.tools.servers import ServerConnection
-from tests.integration.runtime.support import ModelServer, ThreadedServer, anthropic_text, anthropic_tool_use
-from tests.support.wait import wait_for
+from tests.integration.runtime.support import (
+    ModelServer,
+    Reply,
+    ThreadedServer,
+    anthropic_text,
+    anthropic_tool_use,
+)
+from tests.support.wait import wait_for, wait_for_sync
 
 TOKEN = "Bearer kb-secret"
 
@@ -139,7 +146,7 @@ async def use_math_tools(
         Task(id="r.s.1", run="r", step="s", prompt="compute"),
         provider=provider,
         tools=tools,
-        system_prompt=build_system_prompt("You compute.", tools),
+        system_prompt="You compute.",
         max_tokens=100,
         deadline=time.monotonic() + 20,
         consumer="pod",
@@ -289,3 +296,98 @@ async def test_inline_http_tools(hook_server: tuple[ThreadedServer, list[dict[st
     assert len(seen) == 3  # the invalid call never reached the server
     assert down.is_error
     assert "cannot reach" in down.text
+
+
+# ----------------------------------------------------------------- tool lists that change
+
+
+def shop_server() -> MCPServer:
+    server = MCPServer("shop")
+
+    @server.tool()
+    async def open_annex(ctx: Context) -> str:
+        """Open the annex, which adds a tool."""
+        if "annex_price" not in {t.name for t in await server.list_tools()}:
+            server.add_tool(lambda item: f"{item}: 3 EUR", name="annex_price", description="Annex prices")
+            await ctx.notify_tools_changed()
+        return "the annex is open"
+
+    return server
+
+
+async def test_a_changed_tool_list_is_offered_to_the_next_task_not_to_the_one_in_flight(
+    model_server: ModelServer,
+) -> None:
+    server = ThreadedServer(shop_server().streamable_http_app())
+    await asyncio.to_thread(server.start)
+    config = McpServerConfig("shop", f"{server.url}/mcp", guidance="Prices are in EUR.")
+    tools_now = list[str]()
+
+    def respond(request: dict[str, Any]) -> Reply:
+        if request["body"]["system"].startswith("Task A") and len(model_server.requests) == 1:
+            # Task A is in flight: it waits here until the connection offers the new tool.
+            wait_for_sync(lambda: "shop__annex_price" in tools_now, timeout=20, message="the new tool listed")
+            return anthropic_tool_use("t1", "shop__open_annex", {})
+        return anthropic_text("done")
+
+    model_server.responder = respond
+    provider = AnthropicProvider("claude-test", "k", model_server.url)
+    async with connected(config) as connection:
+        connection.subscribe(lambda status: tools_now.__setitem__(slice(None), status.tools))
+        await wait_for(connection.connected.is_set, timeout=20, message="MCP server connected")
+        tools = ToolSet(sources=[connection])
+
+        async def run(name: str) -> Any:
+            return await run_task(
+                Task(id=f"r.{name}.1", run="r", step=name, prompt="shop"),
+                provider=provider,
+                tools=tools,
+                system_prompt=f"Task {name}.",
+                max_tokens=100,
+                deadline=time.monotonic() + 30,
+                consumer="pod",
+            )
+
+        in_flight = asyncio.create_task(run("A"))
+        await wait_for(lambda: len(model_server.requests) == 1, timeout=20, message="task A's first call")
+        async with Client(f"{server.url}/mcp", cache=None) as other:  # another client opens the annex
+            await other.call_tool("open_annex", {})
+        first = await in_flight
+        second = await run("B")
+    await provider.aclose()
+    await asyncio.to_thread(server.stop)
+    assert (first.status, second.status) == ("ok", "ok"), (first.error, second.error)
+    offered = [sorted(t["name"] for t in r["body"]["tools"]) for r in model_server.requests]
+    assert offered == [
+        ["shop__open_annex"],
+        ["shop__open_annex"],  # task A keeps the list it started with
+        ["shop__annex_price", "shop__open_annex"],
+    ]
+    assert "## Tools from shop\nPrices are in EUR." in model_server.requests[-1]["body"]["system"]
+
+
+async def test_a_simple_http_server_that_changes_its_tools_is_listed_again() -> None:
+    listed = [{"name": "lookup", "inputSchema": {"type": "object"}}]
+
+    async def tools_list(_: Request) -> Response:
+        return JSONResponse({"tools": listed})
+
+    server = ThreadedServer(Starlette(routes=[Route("/tools/list", tools_list, methods=["POST"])]))
+    await asyncio.to_thread(server.start)
+    limits = Limits(connect_timeout=5, tool_server_ping=0.2)
+    connection = ServerConnection(McpServerConfig("dict", server.url, "http"), {}, limits=limits)
+    runner = asyncio.create_task(connection.run())
+    try:
+        await wait_for(connection.connected.is_set, timeout=20, message="connected")
+        listed.append({"name": "define", "inputSchema": {"type": "object"}})
+        await wait_for(
+            lambda: [t.name for t in connection.tools()] == ["dict__lookup", "dict__define"],
+            timeout=20,
+            message="the new list",
+        )
+        await asyncio.to_thread(server.stop)
+        await wait_for(lambda: not connection.connected.is_set(), timeout=20, message="the server gone")
+        assert "ConnectError: All connection attempts failed" in connection.status().error
+    finally:
+        runner.cancel()
+        await asyncio.gather(runner, return_exceptions=True)

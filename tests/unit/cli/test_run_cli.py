@@ -60,8 +60,9 @@ def test_the_json_result_has_the_documented_shape(capsys: pytest.CaptureFixture[
     result = json.loads(out)
     assert list(result) == [
         "version", "run", "team", "mode", "phase", "reason", "message", "failedStep", "input", "output",
-        "startTime", "completionTime", "durationSeconds", "tokens", "steps",
+        "startTime", "completionTime", "durationSeconds", "tokens", "steps", "toolServers",
     ]  # fmt: skip
+    assert result["toolServers"] == []  # the mock connects no tool servers
     assert result["version"] == 1
     assert result["run"].startswith("writers-")
     assert (result["team"], result["mode"], result["phase"], result["reason"]) == (

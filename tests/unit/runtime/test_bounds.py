@@ -85,6 +85,7 @@ def test_limits_come_from_the_environment() -> None:
             "AGENT_MAX_RESULT_BYTES": "999",
             "AGENT_TOOL_TIMEOUT_SECONDS": "2.5",
             "AGENT_MAX_REPEATED_TOOL_CALLS": "5",
+            "AGENT_MCP_PING_SECONDS": "0.5",
         }
     )
     assert (limits.max_response_bytes, limits.max_tool_result_bytes, limits.max_result_bytes) == (
@@ -93,7 +94,10 @@ def test_limits_come_from_the_environment() -> None:
         999,
     )
     assert (limits.tool_timeout, limits.max_repeated_tool_calls, limits.connect_timeout) == (2.5, 5, 10.0)
+    assert (limits.tool_server_ping, Limits().tool_server_ping) == (0.5, 15.0)
     assert limits_from_env({}) == Limits()
+    with pytest.raises(ConfigError, match=r"AGENT_MCP_PING_SECONDS must be greater than 0, got 0\.0"):
+        limits_from_env({"AGENT_MCP_PING_SECONDS": "0"})
     with pytest.raises(ConfigError, match=r"AGENT_MAX_RESPONSE_BYTES must be at most 67108864 \(64 MiB\)"):
         limits_from_env({"AGENT_MAX_RESPONSE_BYTES": str(65 * MiB)})
     with pytest.raises(ConfigError, match="AGENT_MAX_TOOL_RESULT_BYTES must be at least 1, got 0"):

@@ -188,9 +188,23 @@ def test_dispatch_priority_builtins_then_inline_then_servers() -> None:
     assert resolved["delegate"].label == "builtin"  # type: ignore[attr-defined]
     assert resolved["kb__search"].label == "inline"  # type: ignore[attr-defined]
     assert resolved["kb__get"].label == "mcp"  # type: ignore[attr-defined]
-    prompt = build_system_prompt("You are helpful.", tools)
+    prompt = build_system_prompt("You are helpful.", tools.offer().guidance)
     assert prompt.startswith("You are helpful.\n\n## Tools from kb\nSearch the KB first.")
     assert prompt.endswith(INJECTION_DEFENCE)
+
+
+async def test_a_servers_guidance_is_in_the_prompt_only_while_its_tools_are_offered() -> None:
+    kb = Source("kb", "Search the KB first.", [])
+    tools = ToolSet(sources=[kb])
+    provider = ScriptedProvider(ChatResponse("without"), ChatResponse("with"))
+    await run(provider, tools, system_prompt="You help.")
+    kb.listed = [EchoTool("kb__search")]  # the server connected
+    await run(provider, tools, system_prompt="You help.")
+    without, with_tools = provider.requests
+    assert without.system == f"You help.\n\n{INJECTION_DEFENCE}"
+    assert without.tools == ()
+    assert with_tools.system == f"You help.\n\n## Tools from kb\nSearch the KB first.\n\n{INJECTION_DEFENCE}"
+    assert [t.name for t in with_tools.tools] == ["kb__search"]
 
 
 def test_defence_paragraph_is_appended_once() -> None:

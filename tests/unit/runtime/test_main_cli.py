@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -30,3 +31,14 @@ def test_a_missing_variable_is_named_and_exits_2() -> None:
     done = run()
     assert done.returncode == 2
     assert "AGENT_MODEL is required and is not set" in done.stdout + done.stderr
+
+
+def test_an_agent_without_tool_servers_never_loads_the_mcp_client() -> None:
+    # Half a second of start-up for every pod that has no MCP servers.
+    probe = "import json, sys, ark_runtime.main; print(json.dumps(sorted(sys.modules)))"
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True
+    )
+    packages = {name.split(".")[0] for name in json.loads(done.stdout)}
+    assert "ark_runtime" in packages
+    assert not packages & {"mcp", "mcp_types"}
