@@ -1,0 +1,6 @@
+"""The ArkEvent controller (issue 11); so far only its pure cron timing.
+
+============  ==============================================================
+``schedule``  when a cron source is due and when it fires next (pure)
+============  ==============================================================
+"""

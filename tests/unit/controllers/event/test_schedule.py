@@ -1,0 +1,37 @@
+"""Cron timing: due once for the latest missed time, next strictly after now."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+
+from ark.controllers.event.schedule import Timing, cron_timing
+
+
+def at(hour: int, minute: int, second: int = 0) -> datetime:
+    return datetime(2026, 1, 5, hour, minute, second, tzinfo=UTC)
+
+
+def test_nothing_due_before_the_first_scheduled_minute() -> None:
+    assert cron_timing("*/5 * * * *", since=at(9, 1), now=at(9, 3)) == Timing(None, at(9, 5))
+
+
+def test_due_exactly_at_the_scheduled_minute() -> None:
+    assert cron_timing("*/5 * * * *", since=at(9, 1), now=at(9, 5)) == Timing(at(9, 5), at(9, 10))
+
+
+def test_a_time_already_fired_is_not_due_again() -> None:
+    assert cron_timing("*/5 * * * *", since=at(9, 5), now=at(9, 5, 30)) == Timing(None, at(9, 10))
+
+
+def test_three_missed_times_collapse_into_one_fire_for_the_latest() -> None:
+    timing = cron_timing("*/5 * * * *", since=at(9, 0), now=at(9, 17))
+    assert timing == Timing(at(9, 15), at(9, 20))
+
+
+def test_descriptors_are_read_in_utc() -> None:
+    assert cron_timing("@hourly", since=at(9, 0), now=at(10, 0, 1)) == Timing(at(10, 0), at(11, 0))
+
+
+def test_now_in_another_zone_is_converted_to_utc() -> None:
+    plus_two = at(9, 6).astimezone(timezone(timedelta(hours=2)))
+    assert cron_timing("*/5 * * * *", since=at(9, 0), now=plus_two) == Timing(at(9, 5), at(9, 10))
