@@ -2,5 +2,6 @@
 
 ============  ==============================================================
 ``schedule``  when a cron source is due and when it fires next (pure)
+``names``     deterministic names of the runs one fire creates (pure)
 ============  ==============================================================
 """
