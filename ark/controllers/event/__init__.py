@@ -1,4 +1,4 @@
-"""The ArkEvent controller (issue 11); so far only its pure cron timing.
+"""The ArkEvent controller (issue 11); so far only its pure parts.
 
 ============  ==============================================================
 ``schedule``  when a cron source is due and when it fires next (pure)
