@@ -27,8 +27,9 @@ def cron_timing(schedule: str, since: datetime, now: datetime) -> Timing:
     from croniter import croniter  # only cron sources pay for it
 
     now = now.astimezone(UTC)
-    # croniter's get_prev is strictly before its start; one second later includes ``now`` itself.
-    latest = croniter(schedule, now + timedelta(seconds=1)).get_prev(datetime)
+    # croniter's get_prev is strictly before its start and works in whole seconds: starting from
+    # the next whole second includes ``now`` itself yet never a time after it.
+    latest = croniter(schedule, now.replace(microsecond=0) + timedelta(seconds=1)).get_prev(datetime)
     following = croniter(schedule, now).get_next(datetime)
     due = latest if latest > since.astimezone(UTC) else None
     return Timing(due=due, next=following)

@@ -35,3 +35,8 @@ def test_descriptors_are_read_in_utc() -> None:
 def test_now_in_another_zone_is_converted_to_utc() -> None:
     plus_two = at(9, 6).astimezone(timezone(timedelta(hours=2)))
     assert cron_timing("*/5 * * * *", since=at(9, 0), now=plus_two) == Timing(at(9, 5), at(9, 10))
+
+
+def test_a_wake_up_a_fraction_before_the_minute_is_not_due_yet() -> None:
+    early = at(9, 4, 59) + timedelta(microseconds=500_000)
+    assert cron_timing("*/5 * * * *", since=at(9, 0), now=early) == Timing(None, at(9, 5))
