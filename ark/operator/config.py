@@ -41,6 +41,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from ark import __version__
 from ark_runtime.protocol import DEFAULT_MAX_RESULT_BYTES, MAX_RESULT_BYTES_VARIABLE
@@ -79,6 +80,8 @@ class OperatorConfig:
     log_level: str
     step_grace_seconds: float = 65.0
     max_result_bytes: int = DEFAULT_MAX_RESULT_BYTES
+    trigger_webhook_url: str | None = None
+    """Base URL webhook ArkEvents are reached at (their ``status.webhookURL``); None: not shown."""
 
 
 def _bool(value: str, name: str) -> bool:
@@ -173,6 +176,11 @@ def _parser(env: Mapping[str, str]) -> argparse.ArgumentParser:
     parser.add_argument("--workers", type=int, default=env.get("WORKERS") or "8")
     parser.add_argument("--log-level", default=(env.get("LOG_LEVEL") or "info").lower(), choices=LOG_LEVELS)
     parser.add_argument("--step-grace-seconds", type=float, default=env.get("STEP_GRACE_SECONDS") or "65")
+    parser.add_argument(
+        "--trigger-webhook-url",
+        default=env.get("TRIGGER_WEBHOOK_URL") or None,
+        help="base URL of the trigger webhook server, shown in webhook ArkEvents' status.webhookURL",
+    )
     return parser
 
 
@@ -185,6 +193,15 @@ def _result_cap(extra_env: tuple[tuple[str, str], ...], env: Mapping[str, str]) 
     if not given.isdigit() or int(given) < 1:
         raise ConfigError(f"{MAX_RESULT_BYTES_VARIABLE} must be a positive number of bytes, got {given!r}")
     return int(given)
+
+
+def _webhook_base(value: str | None) -> str | None:
+    if not value:
+        return None
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ConfigError(f"--trigger-webhook-url must be an http(s) URL, got {value!r}")
+    return value.rstrip("/")
 
 
 def parse_config(argv: Sequence[str], env: Mapping[str, str] | None = None) -> OperatorConfig:
@@ -218,4 +235,5 @@ def parse_config(argv: Sequence[str], env: Mapping[str, str] | None = None) -> O
         workers=args.workers,
         log_level=args.log_level,
         step_grace_seconds=args.step_grace_seconds,
+        trigger_webhook_url=_webhook_base(args.trigger_webhook_url),
     )
