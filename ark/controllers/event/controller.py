@@ -148,8 +148,10 @@ class EventReconciler:
         self.trigger_webhook_url = trigger_webhook_url
         self.now = now
         self._written: dict[str, tuple[str, Obj]] = {}
-        # Cron times skipped under Forbid; a restart forgets them (then such a time fires late once).
+        # Fires skipped under Forbid (a cron time; upstream runs). A restart forgets them, and then
+        # such a fire happens late, once (D64).
         self._skipped: dict[str, datetime.datetime] = {}
+        self._skipped_runs: dict[str, set[str]] = {}
 
     async def reconcile(self, key: str) -> Result | None:
         """Fire what is due for event ``key`` and bring its status up to date."""
@@ -159,6 +161,7 @@ class EventReconciler:
         if event is None or event["metadata"].get("deletionTimestamp"):
             self._written.pop(key, None)
             self._skipped.pop(key, None)
+            self._skipped_runs.pop(key, None)
             return None  # the garbage collector removes its runs and token Secret
         current = self._current(key, event)
         status: Obj = {
@@ -183,7 +186,7 @@ class EventReconciler:
         elif spec.source.type == "cron":
             result = await self._cron(key, event, spec, status)
         elif spec.source.type == "team-output":
-            await self._team_output(event, spec, status)
+            await self._team_output(key, event, spec, status)
         else:
             await self._ensure_token(event)
             url = self._set_url(status, event)
@@ -221,7 +224,7 @@ class EventReconciler:
         delay = (timing.next - self.now()).total_seconds()
         return Result(requeue_after=max(delay, 0.0) + REQUEUE_MARGIN_SECONDS)
 
-    async def _team_output(self, event: Obj, spec: ArkEventSpec, status: Obj) -> None:
+    async def _team_output(self, key: str, event: Obj, spec: ArkEventSpec, status: Obj) -> None:
         source = spec.source.team_output
         assert source is not None  # the model requires it for this type
         namespace = event["metadata"]["namespace"]
@@ -231,6 +234,7 @@ class EventReconciler:
             return
         created = _time(event["metadata"].get("creationTimestamp"))
         phases = TERMINAL if source.on_phase == "*" else (source.on_phase,)
+        skipped = self._skipped_runs.setdefault(key, set())
         completed = []
         for run in self.runs.by_index(LABEL_INDEX, f"{TEAM_LABEL}={label_value(source.name)}"):
             run_status = run.get("status") or {}
@@ -240,6 +244,7 @@ class EventReconciler:
                 and ((run.get("spec") or {}).get("teamRef") or {}).get("name") == source.name
                 and run_status.get("phase") in phases
                 and finished is not None
+                and run["metadata"]["name"] not in skipped
                 and (created is None or finished >= created)
             ):
                 completed.append((finished, run))
@@ -251,6 +256,8 @@ class EventReconciler:
                 "output": (run.get("status") or {}).get("output") or "",
             }
             fire = await self._fire(event, spec, run["metadata"]["name"], trigger, "team-output")
+            if fire.skipped:
+                skipped.add(run["metadata"]["name"])
             self._record(status, fire, fired_at)
         self._ready(
             status, "True", "Watching", f'fires when a run of ArkTeam "{source.name}" ends {source.on_phase}'

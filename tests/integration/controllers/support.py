@@ -16,7 +16,15 @@ from tests.conftest import Kubectl
 Obj = dict[str, Any]
 REPO = Path(__file__).resolve().parents[3]
 CRD_DIR = REPO / "manifests" / "crd"
-CRD_NAMES = ("arkagents", "arksettings", "arkmemories", "arkteams", "arkruns", "arkregistries")
+CRD_NAMES = (
+    "arkagents",
+    "arksettings",
+    "arkmemories",
+    "arkteams",
+    "arkruns",
+    "arkregistries",
+    "arkevents",
+)
 
 
 def install_crds(kubectl: Kubectl) -> None:

@@ -158,3 +158,13 @@ def test_bad_agent_extra_env_names_the_variable() -> None:
     with pytest.raises(ConfigError, match=r"^AGENT_EXTRA_ENV must be KEY=VALUE; entry 2 has no '='"):
         parse_config([], {"AGENT_EXTRA_ENV": "A=1,oops"})
     assert parse_env_assignments(["A=1=2"]) == (("A", "1=2"),)
+
+
+def test_trigger_webhook_url_is_an_http_base_without_a_trailing_slash() -> None:
+    assert parse_config([], {}).trigger_webhook_url is None
+    flag = parse_config(["--trigger-webhook-url=https://hooks.example.com/"], {})
+    assert flag.trigger_webhook_url == "https://hooks.example.com"
+    env = parse_config([], {"TRIGGER_WEBHOOK_URL": "http://ark:8092"})
+    assert env.trigger_webhook_url == "http://ark:8092"
+    with pytest.raises(ConfigError, match="--trigger-webhook-url must be an http"):
+        parse_config(["--trigger-webhook-url=ark:8092"], {})
