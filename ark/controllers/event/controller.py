@@ -148,10 +148,12 @@ class EventReconciler:
         self.trigger_webhook_url = trigger_webhook_url
         self.now = now
         self._written: dict[str, tuple[str, Obj]] = {}
-        # Fires skipped under Forbid (a cron time; upstream runs). A restart forgets them, and then
-        # such a fire happens late, once (D64).
+        # Cron times skipped under Forbid. A restart forgets them, and then such a fire happens
+        # late, once (D64).
         self._skipped: dict[str, datetime.datetime] = {}
-        self._skipped_runs: dict[str, set[str]] = {}
+        # Upstream runs a team-output event has fired for or skipped (the durable watermark is
+        # lastFiredAt, the completion time of the last upstream run fired for; D65).
+        self._handled: dict[str, set[str]] = {}
 
     async def reconcile(self, key: str) -> Result | None:
         """Fire what is due for event ``key`` and bring its status up to date."""
@@ -161,7 +163,7 @@ class EventReconciler:
         if event is None or event["metadata"].get("deletionTimestamp"):
             self._written.pop(key, None)
             self._skipped.pop(key, None)
-            self._skipped_runs.pop(key, None)
+            self._handled.pop(key, None)
             return None  # the garbage collector removes its runs and token Secret
         current = self._current(key, event)
         status: Obj = {
@@ -232,9 +234,9 @@ class EventReconciler:
             message = f'spec.source.teamOutput.name: ArkTeam "{source.name}" does not exist'
             self._ready(status, "False", "PipelineNotFound", message)
             return
-        created = _time(event["metadata"].get("creationTimestamp"))
+        watermark = _time(status.get("lastFiredAt")) or _time(event["metadata"].get("creationTimestamp"))
         phases = TERMINAL if source.on_phase == "*" else (source.on_phase,)
-        skipped = self._skipped_runs.setdefault(key, set())
+        handled = self._handled.setdefault(key, set())
         completed = []
         for run in self.runs.by_index(LABEL_INDEX, f"{TEAM_LABEL}={label_value(source.name)}"):
             run_status = run.get("status") or {}
@@ -244,21 +246,19 @@ class EventReconciler:
                 and ((run.get("spec") or {}).get("teamRef") or {}).get("name") == source.name
                 and run_status.get("phase") in phases
                 and finished is not None
-                and run["metadata"]["name"] not in skipped
-                and (created is None or finished >= created)
+                and run["metadata"]["name"] not in handled
+                and (watermark is None or finished >= watermark)
             ):
                 completed.append((finished, run))
-        for _finished, run in sorted(completed, key=lambda pair: (pair[0], pair[1]["metadata"]["name"])):
-            fired_at = format_time(self.now())
+        for finished, run in sorted(completed, key=lambda pair: (pair[0], pair[1]["metadata"]["name"])):
             trigger = {
                 "name": event["metadata"]["name"],
-                "firedAt": fired_at,
+                "firedAt": format_time(self.now()),
                 "output": (run.get("status") or {}).get("output") or "",
             }
             fire = await self._fire(event, spec, run["metadata"]["name"], trigger, "team-output")
-            if fire.skipped:
-                skipped.add(run["metadata"]["name"])
-            self._record(status, fire, fired_at)
+            handled.add(run["metadata"]["name"])
+            self._record(status, fire, format_time(finished))
         self._ready(
             status, "True", "Watching", f'fires when a run of ArkTeam "{source.name}" ends {source.on_phase}'
         )
