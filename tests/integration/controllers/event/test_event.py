@@ -81,7 +81,7 @@ async def test_a_cron_event_fires_within_a_second_of_its_minute(
     cluster = await start_operator()
     kube = cluster.kube
     await apply_team(kube, namespace, SINK)
-    await apply_event(
+    event = await apply_event(
         kube,
         namespace,
         """
@@ -91,8 +91,9 @@ spec:
   targets: [{team: sink, input: {summary: "fired at {{ .trigger.firedAt }} by {{ .trigger.name }}"}}]
 """,
     )
-    now = datetime.datetime.now(datetime.UTC)
-    minute = now.replace(second=0, microsecond=0) + datetime.timedelta(minutes=1)
+    # The first minute after the event was created (a time equal to its creation counts as fired).
+    created = datetime.datetime.fromisoformat(event["metadata"]["creationTimestamp"])
+    minute = created.replace(second=0) + datetime.timedelta(minutes=1)
     expected = fire_run_name("minutely", minute.strftime("%Y-%m-%dT%H:%M:%SZ"), 0)
     active = await wait_for(
         lambda: _ready_with_next(kube, namespace, "minutely"), timeout=30, message="Ready/Active"
