@@ -13,8 +13,8 @@ import pytest
 from localcluster import ControlPlane, free_port
 
 from ark.controllers.agent.deployment import deployment_name
-from ark.controllers.resources import ARK_AGENTS, ARK_SETTINGS, ARK_TEAMS
-from ark.kube.client import ApiError, KubeClient
+from ark.controllers.resources import ARK, ARK_AGENTS, ARK_SETTINGS, ARK_TEAMS
+from ark.kube.client import ApiError, KubeClient, NotFound
 from ark.kube.resources import CONFIGMAPS, DEPLOYMENTS, PODS, SECRETS
 from ark.operator.config import DEFAULT_AGENT_IMAGE
 from ark_runtime.protocol import Task, results_stream, tasks_stream
@@ -181,3 +181,22 @@ async def test_the_operator_has_exactly_the_access_its_rbac_grants(
     deployment = await get_deployment(kube, namespace, "guarded")
     assert deployment is not None
     assert condition(await kube.get(ARK_AGENTS, "guarded", namespace), "Ready")["status"] == "True"
+
+    # A webhook ArkEvent's token Secret is created under the role (create, no get).
+    hook = {
+        "apiVersion": "arkonis.dev/v1alpha1",
+        "kind": "ArkEvent",
+        "metadata": {"name": "hook", "namespace": namespace},
+        "spec": {"source": {"type": "webhook"}, "targets": [{"team": "any"}]},
+    }
+    await kube.create(ARK["ArkEvent"], hook)
+
+    async def token() -> dict[str, Any] | None:
+        try:
+            return await kube.get(SECRETS, "hook-webhook-token", namespace)
+        except NotFound:
+            return None
+
+    made = await wait_for(token, timeout=30, message="the webhook token Secret")
+    assert made["metadata"]["ownerReferences"][0]["name"] == "hook"
+    assert operator.proc.poll() is None
