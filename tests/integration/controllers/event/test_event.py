@@ -260,3 +260,69 @@ async def test_a_team_output_event_fires_once_per_run_skips_under_forbid_and_nam
 async def _with_reason(kube: KubeClient, namespace: str, name: str, reason: str) -> dict[str, str] | None:
     reasons = await event_reasons(kube, namespace, name)
     return reasons if reason in reasons else None
+
+
+async def test_a_suspended_cron_event_does_not_schedule(start_operator: Start, namespace: str) -> None:
+    cluster = await start_operator()
+    await apply_event(
+        cluster.kube,
+        namespace,
+        """
+metadata: {name: paused}
+spec:
+  source: {type: cron, cron: "@hourly"}
+  suspended: true
+  targets: [{team: sink}]
+""",
+    )
+
+    async def suspended() -> Obj | None:
+        status = await event_status(cluster.kube, namespace, "paused")
+        return status if condition({"status": status}, "Ready").get("reason") == "Suspended" else None
+
+    status = await wait_for(suspended, timeout=30, message="Suspended")
+    assert condition({"status": status}, "Ready")["status"] == "False"
+    assert "nextFireAt" not in status
+
+
+async def test_an_upstream_failure_fires_only_on_phase_failed_and_a_missing_watched_team_is_named(
+    start_operator: Start, namespace: str
+) -> None:
+    cluster = await start_operator()
+    kube = cluster.kube
+    await apply_team(kube, namespace, SINK)
+    for name, phase in (("on-failure", "Failed"), ("on-success", "Succeeded")):
+        await apply_event(
+            kube,
+            namespace,
+            f"""
+metadata: {{name: {name}}}
+spec:
+  source: {{type: team-output, teamOutput: {{name: source, onPhase: {phase}}}}}
+  targets: [{{team: sink, input: {{summary: "upstream {phase}"}}}}]
+""",
+        )
+
+    async def not_found() -> Obj | None:
+        ready = condition({"status": await event_status(kube, namespace, "on-failure")}, "Ready")
+        return ready if ready.get("reason") == "PipelineNotFound" else None
+
+    ready = await wait_for(not_found, timeout=30, message="PipelineNotFound")
+    assert ready["message"] == 'spec.source.teamOutput.name: ArkTeam "source" does not exist'
+
+    await apply_team(kube, namespace, SOURCE)  # the team appearing is noticed: no edit of the event
+    name = await trigger(kube, namespace, "source", task="report")
+    uid = (await kube.get(ARK_RUNS, name, namespace))["metadata"]["uid"]
+    await cluster.pods.answer(await cluster.pods.task("source-write", "write", run=uid), error="boom")
+    assert (await finished(kube, namespace, name))["phase"] == "Failed"
+
+    run = await wait_for(
+        lambda: get_run(kube, namespace, fire_run_name("on-failure", name, 0)), timeout=30, message="the fire"
+    )
+    assert run["spec"]["input"] == {"summary": "upstream Failed"}
+    status = await wait_for(lambda: _fired(kube, namespace, "on-failure", 1), timeout=10, message="counted")
+    assert condition({"status": status}, "Ready")["reason"] == "Watching"
+    watching = condition({"status": await event_status(kube, namespace, "on-success")}, "Ready")
+    assert watching["reason"] == "Watching"
+    assert await get_run(kube, namespace, fire_run_name("on-success", name, 0)) is None
+    assert "firedCount" not in await event_status(kube, namespace, "on-success")
