@@ -326,3 +326,35 @@ spec:
     assert watching["reason"] == "Watching"
     assert await get_run(kube, namespace, fire_run_name("on-success", name, 0)) is None
     assert "firedCount" not in await event_status(kube, namespace, "on-success")
+
+
+async def test_a_restarted_operator_neither_repeats_nor_drops_a_team_output_fire(
+    start_operator: Start, namespace: str
+) -> None:
+    cluster = await start_operator()
+    kube = cluster.kube
+    await apply_team(kube, namespace, SOURCE)
+    await apply_team(kube, namespace, SINK)
+    await apply_event(
+        kube,
+        namespace,
+        """
+metadata: {name: chain}
+spec:
+  source: {type: team-output, teamOutput: {name: source}}
+  targets: [{team: sink, input: {summary: "{{ .trigger.output }}"}}]
+""",
+    )
+    first = await succeed_source_run(cluster, "one")
+    await wait_for(lambda: _fired(kube, namespace, "chain", 1), timeout=30, message="the first fire")
+    await cluster.stop()
+
+    cluster = await start_operator()
+    second = await succeed_source_run(cluster, "two")
+    await wait_for(lambda: _fired(kube, namespace, "chain", 2), timeout=30, message="the second fire")
+    runs = await kube.list(ARK_RUNS, namespace, label_selector="arkonis.dev/trigger=team-output")
+    by_name = {r["metadata"]["name"]: r["spec"]["input"]["summary"] for r in runs["items"]}
+    assert by_name == {fire_run_name("chain", first, 0): "one", fire_run_name("chain", second, 0): "two"}
+    # lastFiredAt is the upstream run's completion, to the second.
+    completed = (await kube.get(ARK_RUNS, second, namespace))["status"]["completionTime"]
+    assert (await event_status(kube, namespace, "chain"))["lastFiredAt"] == completed[:19] + "Z"
