@@ -1,9 +1,11 @@
-"""The ArkEvent controller (issue 11); so far only its pure parts.
+"""The ArkEvent controller (issue 11).
 
-=============  ==============================================================
-``schedule``   when a cron source is due and when it fires next (pure)
-``names``      deterministic names of the runs one fire creates (pure)
-``firelimit``  per-event token buckets for webhook fires (pure, injected clock)
-``inputs``     a target's run input rendered from its templates over ``.trigger`` (pure)
-=============  ==============================================================
+==============  =============================================================================
+``controller``  the reconciler: cron and team-output fires, webhook token Secret, status
+``runs``        the run one fire creates for one target; runs that hold a Forbid (pure)
+``schedule``    when a cron source is due and when it fires next (pure)
+``names``       deterministic names of the runs one fire creates (pure)
+``firelimit``   per-event token buckets for webhook fires (pure, injected clock; not used yet)
+``inputs``      a target's run input rendered from its templates over ``.trigger`` (pure)
+==============  =============================================================================
 """
