@@ -8,12 +8,14 @@ never synced (the pod restarts, as with controller-runtime), 2 for an invalid co
 from __future__ import annotations
 
 import logging
+import os
 from urllib.parse import urlsplit, urlunsplit
 
 import redis.asyncio as aioredis
 
 from ark.controllers.agent.controller import AgentControllerOptions, setup_agent_controller
 from ark.controllers.agent.deployment import AgentDefaults
+from ark.controllers.agent.otlp_env import otlp_env
 from ark.controllers.budget import BudgetReader
 from ark.controllers.registry.controller import RegistryOptions, setup_registry_controller
 from ark.controllers.run.controller import RunOptions, setup_run_controller
@@ -46,7 +48,8 @@ def add_controllers(manager: Manager, config: OperatorConfig, redis: aioredis.Re
         task_queue_url=config.task_queue_url,
         image_pull_policy=config.agent_image_pull_policy,
         api_keys_secret=config.agent_api_keys_secret,
-        extra_env=config.agent_extra_env,
+        # --agent-env comes last so that it wins over a passed-on OTEL_* setting of the same name.
+        extra_env=otlp_env(os.environ) + config.agent_extra_env,
     )
     budget = BudgetReader(redis)
     setup_agent_controller(
