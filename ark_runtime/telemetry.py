@@ -37,6 +37,18 @@ def producer_link(task: Task) -> list[trace.Link]:
     return [trace.Link(span_context)] if span_context.is_valid else []
 
 
+def queue_wait_ms(entry_id: str, now_ms: int) -> int:
+    """Milliseconds a task waited since the XADD of stream entry ``entry_id`` (``<ms>-<seq>``).
+
+    The id's time is the Redis server's clock: a skew that makes the wait negative counts as 0,
+    and an id that is not a stream id (never from Redis) gives 0 too.
+    """
+    added, _, seq = entry_id.partition("-")
+    if not (added.isdigit() and seq.isdigit()):
+        return 0
+    return max(0, now_ms - int(added))
+
+
 def configure_tracing(service_name: str, env: Mapping[str, str]) -> bool:
     """Export spans over OTLP/HTTP when an ``OTEL_EXPORTER_OTLP_*ENDPOINT`` is set; True if it did."""
     if not (env.get("OTEL_EXPORTER_OTLP_ENDPOINT") or env.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")):
