@@ -25,10 +25,15 @@ def inject_context(ctx: otel_context.Context | None = None) -> tuple[str, str]:
     return carrier.get("traceparent", ""), carrier.get("tracestate", "")
 
 
+def extract_context(traceparent: str, tracestate: str = "") -> otel_context.Context:
+    """The context of a ``traceparent``/``tracestate`` pair (an empty context for ``""``)."""
+    carrier = {"traceparent": traceparent, "tracestate": tracestate}
+    return _propagator.extract({k: v for k, v in carrier.items() if v})
+
+
 def task_context(task: Task) -> otel_context.Context:
     """The producer's context carried by ``task`` (an empty context when it carries none)."""
-    carrier = {"traceparent": task.traceparent, "tracestate": task.tracestate}
-    return _propagator.extract({k: v for k, v in carrier.items() if v})
+    return extract_context(task.traceparent, task.tracestate)
 
 
 def producer_link(task: Task) -> list[trace.Link]:

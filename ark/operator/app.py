@@ -27,6 +27,7 @@ from ark.operator.config import OperatorConfig
 from ark_runtime.config import ConfigError as QueueUrlError
 from ark_runtime.config import redis_url
 from ark_runtime.queue.connection import connect
+from ark_runtime.telemetry import configure_tracing
 
 log = logging.getLogger("ark.operator")
 
@@ -87,6 +88,7 @@ async def run(config: OperatorConfig) -> int:
         graceful_timeout=25.0,
     )
     add_controllers(manager, config, redis, queue_url)
+    tracing = configure_tracing(os.environ.get("OTEL_SERVICE_NAME") or "ark-operator", os.environ)
     log.info(
         "starting",
         extra={
@@ -100,6 +102,7 @@ async def run(config: OperatorConfig) -> int:
             if config.leader_elect
             else "off",
             "identity": manager.identity,
+            "tracing": tracing,
         },
     )
     try:
