@@ -54,7 +54,7 @@ class _Span:
     def __init__(self, span: Any = None) -> None:
         self._span = span
 
-    def set_attribute(self, key: str, value: int) -> None:
+    def set_attribute(self, key: str, value: str | int) -> None:
         if self._span is not None:
             self._span.set_attribute(key, value)
 
@@ -227,7 +227,14 @@ async def _loop(
 
 
 async def _call_model(provider: Provider, request: ChatRequest, deadline: float | None) -> ChatResponse:
-    with _span("llm.call", {"ark.provider": provider.name}) as span:
+    # GenAI semantic conventions: span "{operation} {model}", gen_ai.* attributes.
+    model = provider.model
+    attributes = {
+        "gen_ai.operation.name": "chat",
+        "gen_ai.system": provider.name,
+        "gen_ai.request.model": model,
+    }
+    with _span(f"chat {model}", attributes) as span:
         try:
             response = await _bounded(provider.complete(request), deadline, "waiting for the model")
         except ProviderError as exc:
@@ -239,8 +246,8 @@ async def _call_model(provider: Provider, request: ChatRequest, deadline: float 
         except Exception as exc:  # a provider bug must fail the task, not the worker
             span.error(str(exc))
             raise _TaskFailed(f"{provider.name} provider failed: {type(exc).__name__}: {exc}") from None
-        span.set_attribute("ark.tokens.input", response.usage.input_tokens)
-        span.set_attribute("ark.tokens.output", response.usage.output_tokens)
+        span.set_attribute("gen_ai.usage.input_tokens", response.usage.input_tokens)
+        span.set_attribute("gen_ai.usage.output_tokens", response.usage.output_tokens)
         return response
 
 
@@ -250,7 +257,7 @@ async def _call_tools(tools: ToolSet, calls: tuple[ToolCall, ...]) -> tuple[Tool
 
 
 async def _call_tool(tools: ToolSet, call: ToolCall) -> ToolResultBlock:
-    with _span("tool.call", {"ark.tool": call.name}) as span:
+    with _span(f"ark.tool {call.name}", {"ark.tool": call.name, "gen_ai.tool.name": call.name}) as span:
         if call.argument_error:
             result = ToolResult(call.argument_error, is_error=True)
         else:

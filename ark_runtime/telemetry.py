@@ -25,16 +25,33 @@ def inject_context(ctx: otel_context.Context | None = None) -> tuple[str, str]:
     return carrier.get("traceparent", ""), carrier.get("tracestate", "")
 
 
+def extract_context(traceparent: str, tracestate: str = "") -> otel_context.Context:
+    """The context of a ``traceparent``/``tracestate`` pair (an empty context for ``""``)."""
+    carrier = {"traceparent": traceparent, "tracestate": tracestate}
+    return _propagator.extract({k: v for k, v in carrier.items() if v})
+
+
 def task_context(task: Task) -> otel_context.Context:
     """The producer's context carried by ``task`` (an empty context when it carries none)."""
-    carrier = {"traceparent": task.traceparent, "tracestate": task.tracestate}
-    return _propagator.extract({k: v for k, v in carrier.items() if v})
+    return extract_context(task.traceparent, task.tracestate)
 
 
 def producer_link(task: Task) -> list[trace.Link]:
     """A link to the producer's span, when the task carries one."""
     span_context = trace.get_current_span(task_context(task)).get_span_context()
     return [trace.Link(span_context)] if span_context.is_valid else []
+
+
+def queue_wait_ms(entry_id: str, now_ms: int) -> int:
+    """Milliseconds a task waited since the XADD of stream entry ``entry_id`` (``<ms>-<seq>``).
+
+    The id's time is the Redis server's clock: a skew that makes the wait negative counts as 0,
+    and an id that is not a stream id (never from Redis) gives 0 too.
+    """
+    added, _, seq = entry_id.partition("-")
+    if not (added.isdigit() and seq.isdigit()):
+        return 0
+    return max(0, now_ms - int(added))
 
 
 def configure_tracing(service_name: str, env: Mapping[str, str]) -> bool:

@@ -13,11 +13,15 @@ import sys
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from kubernetes_asyncio import client, config
 from kubernetes_asyncio.client.api_client import ApiClient
 from localcluster import ControlPlane, RedisServer
+
+if TYPE_CHECKING:
+    from tests.support.spans import Spans
 
 Kubectl = Callable[..., "subprocess.CompletedProcess[str]"]
 
@@ -104,3 +108,11 @@ def redis_server() -> Iterator[RedisServer]:
 def redis_url(redis_server: RedisServer) -> str:
     """URL of the session's Redis server."""
     return redis_server.url
+
+
+@pytest.fixture
+def spans() -> Spans:
+    """Spans this test's process finishes, recorded by the real OpenTelemetry SDK."""
+    from tests.support.spans import Spans
+
+    return Spans()

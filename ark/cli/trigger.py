@@ -8,11 +8,15 @@ created. The ArkRun carries the input, a snapshot of the team spec and the trigg
 Exit status: 0 created (with --sync/--watch: Succeeded); 1 the run Failed; 2 nothing was created
 (bad input, unknown team, cluster unreachable or refusing); 124 --timeout passed while waiting
 (the run goes on); 130 Ctrl-C while waiting (the run goes on).
+
+With OTEL_EXPORTER_OTLP_ENDPOINT set, the command opens the run's root span ark.trigger and
+stores its traceparent on the ArkRun, so the run's spans form one trace.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from typing import TYPE_CHECKING, Any, TextIO
 
@@ -64,6 +68,7 @@ def run(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None 
     async def body(cluster: Cluster) -> int:
         from ark.api.run import RunTrigger
         from ark.cli.launch import launch
+        from ark.cli.trigger_trace import traced_trigger
         from ark.runs.create import run_for_team
 
         team = await read_team(cluster, args.team, "ark trigger", stderr)
@@ -78,7 +83,8 @@ def run(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None 
             return EXIT_ERROR
         for warning in new.warnings:
             stderr.write(f"ark trigger: warning: {warning}\n")
-        return await launch(cluster, new.body, args, "ark trigger", stdout, stderr)
+        with traced_trigger(new.body, args.team, cluster.namespace, os.environ) as body:
+            return await launch(cluster, body, args, "ark trigger", stdout, stderr)
 
     return run_cluster_command("trigger", args, body, stderr)
 

@@ -8,12 +8,14 @@ never synced (the pod restarts, as with controller-runtime), 2 for an invalid co
 from __future__ import annotations
 
 import logging
+import os
 from urllib.parse import urlsplit, urlunsplit
 
 import redis.asyncio as aioredis
 
 from ark.controllers.agent.controller import AgentControllerOptions, setup_agent_controller
 from ark.controllers.agent.deployment import AgentDefaults
+from ark.controllers.agent.otlp_env import otlp_env
 from ark.controllers.budget import BudgetReader
 from ark.controllers.event.controller import EventOptions, setup_event_controller
 from ark.controllers.registry.controller import RegistryOptions, setup_registry_controller
@@ -26,6 +28,7 @@ from ark.operator.config import OperatorConfig
 from ark_runtime.config import ConfigError as QueueUrlError
 from ark_runtime.config import redis_url
 from ark_runtime.queue.connection import connect
+from ark_runtime.telemetry import configure_tracing
 
 log = logging.getLogger("ark.operator")
 
@@ -47,7 +50,8 @@ def add_controllers(manager: Manager, config: OperatorConfig, redis: aioredis.Re
         task_queue_url=config.task_queue_url,
         image_pull_policy=config.agent_image_pull_policy,
         api_keys_secret=config.agent_api_keys_secret,
-        extra_env=config.agent_extra_env,
+        # --agent-env comes last so that it wins over a passed-on OTEL_* setting of the same name.
+        extra_env=otlp_env(os.environ) + config.agent_extra_env,
     )
     budget = BudgetReader(redis)
     setup_agent_controller(
@@ -88,6 +92,7 @@ async def run(config: OperatorConfig) -> int:
         graceful_timeout=25.0,
     )
     add_controllers(manager, config, redis, queue_url)
+    tracing = configure_tracing(os.environ.get("OTEL_SERVICE_NAME") or "ark-operator", os.environ)
     log.info(
         "starting",
         extra={
@@ -101,6 +106,7 @@ async def run(config: OperatorConfig) -> int:
             if config.leader_elect
             else "off",
             "identity": manager.identity,
+            "tracing": tracing,
         },
     )
     try:

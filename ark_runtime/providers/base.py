@@ -156,6 +156,9 @@ class Provider(Protocol):
     """A model backend: one call in, one answer out; the tool-use loop lives in ``ark_runtime.loop``."""
 
     name: str
+    """The backend's name, also the span attribute ``gen_ai.system``: ``anthropic``, ``openai``, ``mock``."""
+    model: str
+    """The model requested (``gen_ai.request.model``)."""
 
     async def complete(self, request: ChatRequest) -> ChatResponse:
         """Call the model once; raises :class:`ProviderError` with a clear reason on failure."""

@@ -37,6 +37,7 @@ class MockProvider:
     """A :class:`~ark_runtime.providers.base.Provider` that answers from the request alone."""
 
     name = "mock"
+    model = "mock"
 
     async def complete(self, request: ChatRequest) -> ChatResponse:
         """Answer deterministically; never fails, never blocks."""

@@ -43,7 +43,7 @@ from ark_runtime.protocol import (
 )
 from ark_runtime.queue.budget import DailyBudget, usage_member
 from ark_runtime.queue.connection import Backoff, connect, ensure_group, is_nogroup, is_outage, stream_entries
-from ark_runtime.telemetry import inject_context, producer_link, task_context
+from ark_runtime.telemetry import inject_context, producer_link, queue_wait_ms, task_context
 
 Handler = Callable[[Task], Awaitable[Result]]
 
@@ -300,7 +300,7 @@ class Consumer:
         if deliveries > 1:
             # Its deadline went with the pod that crashed: the task gets its whole timeout again.
             task = dataclasses.replace(task, deadline_ms=0)
-        return _Commit(entry_id, await self._run(task), reply_to)
+        return _Commit(entry_id, await self._run(task, entry_id), reply_to)
 
     async def _budget_refusal(self) -> str:
         if self._budget is None:
@@ -312,13 +312,23 @@ class Consumer:
                 raise
             return ""  # the result cannot be written during an outage anyway; do not block on it
 
-    async def _run(self, task: Task) -> Result:
+    async def _run(self, task: Task, entry_id: str) -> Result:
+        # The wait is an attribute, not a span: it ends before this span starts, and a child span
+        # outside its parent's interval is drawn wrongly by tracing UIs.
+        waited = queue_wait_ms(entry_id, time.time_ns() // 1_000_000)
         with _tracer.start_as_current_span(
             f"ark.task {task.step}",
             context=task_context(task),
             kind=trace.SpanKind.CONSUMER,
             links=producer_link(task),
-            attributes={"ark.task.id": task.id, "ark.task.kind": task.kind, "ark.run": task.run},
+            attributes={
+                "ark.task.id": task.id,
+                "ark.task.kind": task.kind,
+                "ark.run": task.run,
+                "ark.queue.wait_ms": waited,
+                "messaging.system": "redis",
+                "messaging.message.id": entry_id,
+            },
         ) as span:
             try:
                 result = await self.handler(task)

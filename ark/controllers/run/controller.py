@@ -55,6 +55,7 @@ from ark.controllers.run.messages import (
 )
 from ark.controllers.run.metrics import RunMetrics
 from ark.controllers.run.planning import Lookups, MissingAgent, Registry, plan_run
+from ark.controllers.run.tracing import in_delegation_trace, traced_tasks
 from ark.failpoints import failpoint
 from ark.flow.actions import Action, DelegationReply, RunFinished, SubmitTask
 from ark.flow.engine import DelegationRefused, Engine, EngineOptions
@@ -421,7 +422,7 @@ class RunReconciler:
                 self.inbox.give_back(key, entries)
                 raise
             failpoint("run.after-status-write")
-        batch = self._batch(record, entries, actions, replies)
+        batch = self._batch(record, run, entries, actions, replies)
         await self._send(record, batch)
         await self._start_children(record, run, [a for a in actions if isinstance(a, SubmitTask) and a.team])
         self._observe(run, record, entries, actions, started)
@@ -456,7 +457,7 @@ class RunReconciler:
         except DelegationRefused as exc:
             replies.append(refusal(request, str(exc)))
             return []
-        return actions
+        return in_delegation_trace(request, actions)
 
     async def _write_status(self, record: RunRecord, run: Obj, status: ArkRunStatus) -> None:
         shrunk, pending = shrink(status, record.refs)
@@ -481,15 +482,17 @@ class RunReconciler:
     def _batch(
         self,
         record: RunRecord,
+        run: Obj,
         entries: list[Entry],
         actions: list[Action],
         replies: list[tuple[str, TaskResult]],
     ) -> Batch:
-        tasks = [
+        submits = [
             (tasks_stream(record.namespace, a.agent), a.task)
             for a in actions
             if isinstance(a, SubmitTask) and a.team is None
         ]
+        tasks = traced_tasks(run, record.team, submits)
         for action in actions:
             if isinstance(action, DelegationReply):
                 reply = reply_for(record.state, record.namespace, action)

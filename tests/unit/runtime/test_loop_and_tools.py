@@ -33,6 +33,7 @@ class ScriptedProvider:
     """Answers from a list of responses (or exceptions) and records every request."""
 
     name = "scripted"
+    model = "scripted-1"
 
     def __init__(self, *replies: ChatResponse | Exception, delay: float = 0.0) -> None:
         self.replies = list(replies)
