@@ -79,7 +79,7 @@ class Memory:
         if self._outages[kind].failed(error):
             log.warning(
                 f"memory {kind} failed; tasks go on without it until it works again",
-                extra={"backend": self._description, "error": error},
+                extra={"backend": self.description, "error": error},
             )
 
     def worked(self, kind: str) -> None:
@@ -87,7 +87,7 @@ class Memory:
         ended = self._outages[kind].succeeded()
         if ended:
             log.info(
-                f"memory {kind} works again", extra={"backend": self._description, "after_failures": ended}
+                f"memory {kind} works again", extra={"backend": self.description, "after_failures": ended}
             )
 
     async def aclose(self) -> None:
@@ -99,7 +99,8 @@ class Memory:
                 log.debug("closing memory failed", extra={"error": str(exc)})
 
     @property
-    def _description(self) -> str:
+    def description(self) -> str:
+        """What the memory is, for log lines (no secrets)."""
         return self.backend.description if self.backend is not None else "in-context"
 
     async def _call(self, kind: str, call: Awaitable[_T]) -> _T | None:

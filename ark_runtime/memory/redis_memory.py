@@ -94,6 +94,8 @@ class RedisMemory:
     """A :class:`~.base.MemoryBackend` on a Redis server (and a :class:`~.hook.Stager`)."""
 
     def __init__(self, url: str, scope: Scope, ttl_seconds: int, max_entries: int, timeout: float) -> None:
+        """``url`` is kept (for :func:`same_server`) but never shown: :attr:`description` is."""
+        self.url = url
         self.key = memory_key(scope)
         self.ttl_ms = ttl_seconds * 1000
         self.max_entries = max_entries

@@ -14,14 +14,19 @@ role remembers for itself; an ArkAgent playing roles in several teams has one me
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Mapping
 from urllib.parse import urlsplit
 
-from ark_runtime.config import ConfigError, MemoryConfig, redis_url
+from ark_runtime.config import AgentConfig, ConfigError, MemoryConfig, redis_url
 from ark_runtime.memory.base import MemoryBackend, Scope
 from ark_runtime.memory.embeddings import Embeddings, HashEmbeddings, OpenAIEmbeddings
+from ark_runtime.memory.guard import Memory, now_ms
+from ark_runtime.memory.hook import Stager
 from ark_runtime.memory.vector.base import VectorStore
 from ark_runtime.memory.vector_memory import VectorMemory
+
+log = logging.getLogger("ark_runtime.memory")
 
 BACKENDS = ("in-context", "redis", "vector-store")
 PROVIDERS = ("qdrant", "weaviate")
@@ -125,3 +130,27 @@ def memory_backend(
 
         store = WeaviateStore(endpoint, collection, config.vector_store_api_key, timeout)
     return VectorMemory(store, embeddings, scope, config.vector_store_ttl, config.min_score, clock)
+
+
+def agent_memory(config: AgentConfig, provider: str, env: Mapping[str, str]) -> tuple[Memory, Stager | None]:
+    """An agent pod's memory, and the stager that writes it with results when it lives in the task
+    queue's own Redis. A configuration that cannot work is logged (error) and gives no memory."""
+    settings = config.memory
+    scope = Scope(config.namespace, settings.scope or config.name)
+    try:
+        backend = memory_backend(settings, scope, provider, env, now_ms)
+    except MemoryConfigError as exc:
+        log.error("memory is off: its configuration cannot work", extra={"error": str(exc)})
+        backend = None
+    memory = Memory(
+        backend,
+        recall_entries=settings.recall_entries,
+        max_tokens=settings.max_tokens,
+        timeout=settings.timeout_seconds,
+    )
+    from ark_runtime.memory.redis_memory import RedisMemory, same_server
+
+    stager = (
+        backend if isinstance(backend, RedisMemory) and same_server(backend.url, config.queue_url) else None
+    )
+    return memory, stager
