@@ -168,7 +168,11 @@ def test_memory_variables_and_their_defaults() -> None:
         5,
         0.5,
     )
-    assert (default.embedding_model, default.timeout_seconds, default.scope) == ("text-embedding-3-small", 2.0, "")
+    assert (default.embedding_model, default.timeout_seconds, default.scope) == (
+        "text-embedding-3-small",
+        2.0,
+        "",
+    )
     memory = AgentConfig.from_env(
         {
             **BASE,
@@ -181,7 +185,12 @@ def test_memory_variables_and_their_defaults() -> None:
             "AGENT_MEMORY_TIMEOUT_SECONDS": "0.5",
         }
     ).memory
-    assert (memory.scope, memory.max_tokens, memory.recall_entries, memory.min_score) == ("shared", 300, 2, 0.8)
+    assert (memory.scope, memory.max_tokens, memory.recall_entries, memory.min_score) == (
+        "shared",
+        300,
+        2,
+        0.8,
+    )
     assert (memory.embedding_model, memory.timeout_seconds) == ("nomic-embed-text", 0.5)
 
 

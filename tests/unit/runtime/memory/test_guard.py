@@ -115,7 +115,9 @@ async def test_a_failing_backend_warns_once_per_outage_and_says_when_it_works_ag
         "memory recall failed; tasks go on without it until it works again",
         "memory write failed; tasks go on without it until it works again",
     ]
-    assert caplog.records[0].error == "MemoryBackendError: redis at redis://127.0.0.1:1/0 refused the connection"  # type: ignore[attr-defined]
+    assert (
+        caplog.records[0].error == "MemoryBackendError: redis at redis://127.0.0.1:1/0 refused the connection"
+    )  # type: ignore[attr-defined]
     backend.error = None
     await memory.recall(task())
     assert caplog.records[-1].getMessage() == "memory recall works again"

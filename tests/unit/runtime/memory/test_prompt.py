@@ -60,7 +60,8 @@ def test_entries_are_taken_in_order_of_relevance_while_they_fit() -> None:
     third = entry("third", "c", T0)
     block = memory_block([first, second, third], 300)
     assert "first" in block
-    assert "second" in block and CUT_MARKER in block
+    assert "second" in block
+    assert CUT_MARKER in block
     assert "third" not in block  # nothing after the cut one
     assert estimate_tokens(block) <= 300
 
@@ -98,7 +99,8 @@ def test_the_block_never_exceeds_the_budget_nor_breaks_the_envelope(
     block = memory_block(entries, budget)
     assert estimate_tokens(block) <= budget
     if block:
-        assert block.startswith(MEMORY_OPEN + "\n") and block.endswith(MEMORY_CLOSE + "\n\n")
+        assert block.startswith(MEMORY_OPEN + "\n")
+        assert block.endswith(MEMORY_CLOSE + "\n\n")
         inner = block[len(MEMORY_OPEN) : -len(MEMORY_CLOSE + "\n\n")]
         assert "</ark:memory>" not in inner
         assert inner.count("</ark:memory-entry>") == inner.count("<ark:memory-entry ")

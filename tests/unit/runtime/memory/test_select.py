@@ -26,33 +26,54 @@ async def test_in_context_and_unset_store_nothing() -> None:
 
 
 async def test_redis() -> None:
-    backend = select(backend="redis", redis_url="redis://:pw@127.0.0.1:6390/2", redis_ttl=5, redis_max_entries=3)
+    backend = select(
+        backend="redis", redis_url="redis://:pw@127.0.0.1:6390/2", redis_ttl=5, redis_max_entries=3
+    )
     assert isinstance(backend, RedisMemory)
     assert (backend.key, backend.ttl_ms, backend.max_entries) == ("ark:memory:shop:writer", 5000, 3)
     assert backend.description == "redis at redis://127.0.0.1:6390/2"  # no password
     await backend.aclose()
     plain = select(backend="redis", redis_url="127.0.0.1:6390")
-    assert isinstance(plain, RedisMemory) and plain.description == "redis at redis://127.0.0.1:6390/0"
+    assert isinstance(plain, RedisMemory)
+    assert plain.description == "redis at redis://127.0.0.1:6390/0"
     await plain.aclose()
 
 
 @pytest.mark.parametrize(
     ("fields", "says"),
     [
-        ({"backend": "mongo"}, "AGENT_MEMORY_BACKEND must be one of in-context, redis, vector-store, got 'mongo'"),
+        (
+            {"backend": "mongo"},
+            "AGENT_MEMORY_BACKEND must be one of in-context, redis, vector-store, got 'mongo'",
+        ),
         ({"backend": "redis"}, "needs AGENT_MEMORY_REDIS_URL"),
         ({"backend": "redis", "redis_url": "http://secret@x"}, "AGENT_MEMORY_REDIS_URL must be host:port"),
         (
-            {"backend": "vector-store", "vector_store_provider": "pinecone", "vector_store_endpoint": "http://p"},
+            {
+                "backend": "vector-store",
+                "vector_store_provider": "pinecone",
+                "vector_store_endpoint": "http://p",
+            },
             "provider 'pinecone' is not supported by this runtime (qdrant and weaviate are)",
         ),
         (
-            {"backend": "vector-store", "vector_store_provider": "milvus", "vector_store_endpoint": "http://p"},
+            {
+                "backend": "vector-store",
+                "vector_store_provider": "milvus",
+                "vector_store_endpoint": "http://p",
+            },
             "AGENT_MEMORY_VECTOR_STORE_PROVIDER must be one of qdrant, weaviate, got 'milvus'",
         ),
-        ({"backend": "vector-store", "vector_store_provider": "qdrant"}, "needs AGENT_MEMORY_VECTOR_STORE_ENDPOINT"),
         (
-            {"backend": "vector-store", "vector_store_provider": "qdrant", "vector_store_endpoint": "qdrant:6333"},
+            {"backend": "vector-store", "vector_store_provider": "qdrant"},
+            "needs AGENT_MEMORY_VECTOR_STORE_ENDPOINT",
+        ),
+        (
+            {
+                "backend": "vector-store",
+                "vector_store_provider": "qdrant",
+                "vector_store_endpoint": "qdrant:6333",
+            },
             "must be an http:// or https:// URL, got 'qdrant:6333'",
         ),
     ],
@@ -71,7 +92,8 @@ async def test_vector_store_with_the_mock_provider_embeds_locally() -> None:
         vector_store_ttl=60,
     )
     assert isinstance(backend, VectorMemory)
-    assert isinstance(backend.store, QdrantStore) and backend.store.collection == "agent-memories"
+    assert isinstance(backend.store, QdrantStore)
+    assert backend.store.collection == "agent-memories"
     assert isinstance(backend.embeddings, HashEmbeddings)
     assert backend.ttl_seconds == 60
     await backend.aclose()
@@ -89,14 +111,23 @@ async def test_vector_store_otherwise_embeds_with_the_openai_compatible_endpoint
         embedding_model="nomic-embed",
     )
     assert isinstance(backend, VectorMemory)
-    assert isinstance(backend.store, WeaviateStore) and backend.store.name == "Notes"
-    assert isinstance(backend.embeddings, OpenAIEmbeddings) and backend.embeddings.model == "nomic-embed"
-    assert backend.embeddings.description == "embeddings model 'nomic-embed' at http://127.0.0.1:8000/v1/embeddings"
+    assert isinstance(backend.store, WeaviateStore)
+    assert backend.store.name == "Notes"
+    assert isinstance(backend.embeddings, OpenAIEmbeddings)
+    assert backend.embeddings.model == "nomic-embed"
+    assert (
+        backend.embeddings.description
+        == "embeddings model 'nomic-embed' at http://127.0.0.1:8000/v1/embeddings"
+    )
     await backend.aclose()
 
 
 def test_vector_store_without_an_embeddings_key_is_named() -> None:
     with pytest.raises(MemoryConfigError, match="needs OPENAI_API_KEY"):
         select(
-            "anthropic", {}, backend="vector-store", vector_store_provider="qdrant", vector_store_endpoint="http://q"
+            "anthropic",
+            {},
+            backend="vector-store",
+            vector_store_provider="qdrant",
+            vector_store_endpoint="http://q",
         )
