@@ -1,5 +1,5 @@
 """Assembles and runs the operator: client, manager with leader election, the controllers of
-ArkAgents, ArkTeams, ArkRuns (with the results inbox) and ArkRegistries.
+ArkAgents, ArkTeams, ArkRuns (with the results inbox), ArkRegistries and ArkMemories.
 
 Exit codes: 0 after a graceful stop (SIGTERM/SIGINT), 1 when leadership was lost or the caches
 never synced (the pod restarts, as with controller-runtime), 2 for an invalid configuration.
@@ -15,6 +15,7 @@ import redis.asyncio as aioredis
 from ark.controllers.agent.controller import AgentControllerOptions, setup_agent_controller
 from ark.controllers.agent.deployment import AgentDefaults
 from ark.controllers.budget import BudgetReader
+from ark.controllers.memory.controller import MemoryOptions, setup_memory_controller
 from ark.controllers.registry.controller import RegistryOptions, setup_registry_controller
 from ark.controllers.run.controller import RunOptions, setup_run_controller
 from ark.controllers.run.dispatch import QueueWriter
@@ -61,6 +62,7 @@ def add_controllers(manager: Manager, config: OperatorConfig, redis: aioredis.Re
         on_usage=teams.enqueue,
     )
     setup_registry_controller(manager, RegistryOptions(config.namespaces))
+    setup_memory_controller(manager, MemoryOptions(config.namespaces))
 
 
 async def run(config: OperatorConfig) -> int:
