@@ -80,7 +80,17 @@ class WeaviateServer:
         ]
         relay = [sys.executable, "-m", "tests.support.netns_relay"]
         for args in (
-            ["unshare", "--map-root-user", "--net", *relay, "inside", str(self.socket), str(INNER_PORT), "--", *server],
+            [
+                "unshare",
+                "--map-root-user",
+                "--net",
+                *relay,
+                "inside",
+                str(self.socket),
+                str(INNER_PORT),
+                "--",
+                *server,
+            ],
             [*relay, "outside", str(self.socket), str(self.port)],
         ):
             self._procs.append(
