@@ -88,8 +88,6 @@ async def main() -> None:
         without = await task_times(None, provider, tools)
         task_memory = Memory(RedisMemory(server.url, Scope("bench", "tasks"), 3600, 1000, 2.0))
         with_memory = await task_times(task_memory, provider, tools)
-            Memory(RedisMemory(server.url, Scope("bench", "tasks"), 3600, 1000, 2.0)), provider, tools
-        )
         print(f"bench: task_without_memory_p50 {ms(without, 0.5):.3f} ms", flush=True)
         overhead = statistics.median(with_memory) - statistics.median(without)
         print(f"bench: memory_overhead_per_task_p50 {overhead * 1000:.3f} ms", flush=True)
