@@ -34,15 +34,6 @@ class Clock:
         return self.now
 
 
-@pytest.fixture(scope="session")
-def weaviate() -> Iterator[WeaviateServer]:
-    """One real Weaviate for the session, on loopback through its private network namespace."""
-    server = WeaviateServer()
-    server.start()
-    yield server
-    server.stop()
-
-
 @pytest.fixture
 def qdrant() -> Iterator[QdrantPeer]:
     peer = QdrantPeer(api_key="qd-key")
@@ -204,3 +195,12 @@ async def test_a_store_that_is_not_there_is_a_clear_error(embedding_server: Mode
     with pytest.raises(MemoryBackendError, match=f"cannot reach weaviate at {url}/v1/schema/C: ConnectError"):
         await backend.recall(task("soup"), 5)
     await backend.aclose()
+
+
+async def test_the_operators_check_reaches_a_real_weaviate(weaviate: WeaviateServer) -> None:
+    from ark.controllers.memory.check import Target
+    from ark.controllers.memory.reach import reach
+
+    verdict = await reach(Target("weaviate", weaviate.url, "", "never-used"))
+    assert (verdict.ready, verdict.reason) == (True, "Reachable")
+    assert verdict.message == f"weaviate at {weaviate.url} is ready; class NeverUsed is made on first use"

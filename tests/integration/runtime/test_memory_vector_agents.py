@@ -20,6 +20,7 @@ from tests.integration.runtime.support import (
     runtimes,
 )
 from tests.support.wait import wait_for
+from tests.support.weaviate import WeaviateServer
 
 pytestmark = pytest.mark.redis
 
@@ -94,6 +95,41 @@ async def test_a_related_task_recalls_the_nearest_entry_and_an_unrelated_one_not
     assert related.endswith("which soup was it?")
     assert unrelated == "launch the rocket"
     assert "qd-secret-key" not in text
+
+
+async def test_an_agent_on_a_real_weaviate_recalls_the_related_entry_only(
+    redis_url: str, agent_name: str, results: Results, model_server: ModelServer, weaviate: WeaviateServer
+) -> None:
+    answering(model_server)
+    memory = {
+        "AGENT_MEMORY_VECTOR_STORE_PROVIDER": "weaviate",
+        "AGENT_MEMORY_VECTOR_STORE_ENDPOINT": weaviate.url,
+        "AGENT_MEMORY_VECTOR_STORE_COLLECTION": f"agents-{agent_name}",
+    }
+    with runtimes(vector_env(redis_url, agent_name, model_server, **memory)) as (proc,):
+        await run(redis_url, agent_name, results, 1, "a garden of tomatoes")
+        await run(redis_url, agent_name, results, 2, "the rocket launch")
+        # The write follows the commit: wait until Weaviate holds both.
+        await wait_for(lambda: _stored(weaviate, agent_name, 2), timeout=20, message="both in weaviate")
+        await run(redis_url, agent_name, results, 3, "what grows in the garden?")
+        await run(redis_url, agent_name, results, 4, "an invoice to pay")
+        assert proc.terminate() == 0
+    related, unrelated = prompts(model_server)[2:]
+    assert "Task: a garden of tomatoes\nResult: answer to a garden of tomatoes" in related
+    assert "rocket" not in related
+    assert unrelated == "an invoice to pay"
+
+
+async def _stored(weaviate: WeaviateServer, agent: str, count: int) -> bool:
+    import httpx
+
+    from ark_runtime.memory.vector.weaviate import class_name
+
+    async with httpx.AsyncClient() as client:
+        answer = await client.get(
+            f"{weaviate.url}/v1/objects", params={"class": class_name(f"agents-{agent}")}
+        )
+    return answer.status_code == 200 and len(answer.json().get("objects") or []) == count
 
 
 @pytest.mark.parametrize(
