@@ -11,7 +11,7 @@ STATE := .cluster
 PYTEST := $(PY) -m pytest
 KUBECTL := $(BIN)/kubectl --kubeconfig $(STATE)/kubeconfig
 
-.PHONY: help venv system-deps control-plane llama-server mcp-reference demo demo-cluster test test-unit \
+.PHONY: help venv system-deps control-plane llama-server mcp-reference weaviate demo demo-cluster test test-unit \
         test-integration test-e2e lint bench cluster-up cluster-down manifests clean
 
 help: ## list the targets
@@ -37,6 +37,9 @@ llama-server: venv system-deps ## build (or reuse) llama.cpp's llama-server and 
 mcp-reference: system-deps ## install (or reuse) the MCP reference server from npm, pinned, into the cache
 	@hack/install-mcp-reference.sh >/dev/null
 
+weaviate: ## build (or reuse) Weaviate's server from its pinned Go module (the memory tests' vector store)
+	@hack/build-weaviate.sh >/dev/null
+
 # AGENT_ENV: space-separated KEY=VALUE pairs, each passed to ark-operator as --agent-env (values
 # without spaces or single quotes), e.g. AGENT_ENV='AGENT_PROVIDER=mock'.
 cluster-up: venv system-deps control-plane ## local cluster whose agent pods run: control plane, Redis, CRDs, operator, pod runner
@@ -59,13 +62,13 @@ demo-cluster: cluster-up ## the flagship team in the local cluster: kubectl appl
 	KUBECONFIG=$(STATE)/kubeconfig $(BIN)/ark trigger recipe-planner --input dish="tomato soup" --watch
 	$(KUBECTL) get arkteam,arkrun,arkagent
 
-test: venv system-deps control-plane llama-server mcp-reference ## everything: unit + integration + e2e against real servers
+test: venv system-deps control-plane llama-server mcp-reference weaviate ## everything: unit + integration + e2e against real servers
 	$(PYTEST) tests/unit tests/integration tests/e2e
 
 test-unit: venv ## fast unit tests, no servers
 	$(PYTEST) tests/unit
 
-test-integration: venv system-deps control-plane llama-server mcp-reference ## integration tests (real API server and Redis)
+test-integration: venv system-deps control-plane llama-server mcp-reference weaviate ## integration tests (real API server and Redis)
 	$(PYTEST) tests/integration
 
 test-e2e: venv system-deps control-plane mcp-reference ## end-to-end tests

@@ -1,6 +1,8 @@
 """An agent pod assembled from its configuration: provider, tools, consumer, health endpoints.
 
 The order is the contract: read the configuration, connect the tool servers, then take tasks.
+With memory (``AGENT_MEMORY_BACKEND``), each task's prompt starts with what is recalled for it,
+and the task is remembered once its result is committed (:mod:`ark_runtime.memory`).
 ``/readyz`` answers 503 while the tool servers' first connection attempts are running (at most the
 connect timeout), so no traffic is sent to a pod that would work without its tools.
 """
@@ -8,6 +10,7 @@ connect timeout), so no traffic is sent to a pod that would work without its too
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import itertools
 import logging
 import time
@@ -16,6 +19,11 @@ from collections.abc import Mapping
 from ark_runtime.config import AgentConfig
 from ark_runtime.health import HealthServer, Readiness
 from ark_runtime.loop import run_task, task_deadline
+from ark_runtime.memory.expiry import cleanup_interval
+from ark_runtime.memory.hook import MemoryHook
+from ark_runtime.memory.prompt import MEMORY_DEFENCE
+from ark_runtime.memory.select import agent_memory
+from ark_runtime.memory.writer import Writer
 from ark_runtime.protocol import Result, Task
 from ark_runtime.providers.base import Provider
 from ark_runtime.queue.connection import connect
@@ -34,8 +42,14 @@ class Agent:
     """Everything one agent process runs; :meth:`run` until :meth:`stop`."""
 
     def __init__(
-        self, config: AgentConfig, provider: Provider, server_headers: Mapping[str, Mapping[str, str]]
+        self,
+        config: AgentConfig,
+        provider: Provider,
+        server_headers: Mapping[str, Mapping[str, str]],
+        env: Mapping[str, str] | None = None,
     ) -> None:
+        """``env`` is read for what memory needs beyond the configuration (the embeddings endpoint's
+        ``OPENAI_BASE_URL`` and ``OPENAI_API_KEY``)."""
         self.config = config
         self.provider = provider
         limits = config.limits
@@ -56,6 +70,13 @@ class Agent:
             builtins.append(DelegateTool(delegator, list(config.team_routes), config.max_delegation_depth))
         inline = [HttpTool(t, self._http, limits) for t in config.webhook_tools]
         self.tools = ToolSet(builtins, inline, self.servers, limits.max_tool_result_bytes)
+        self.memory, stager = agent_memory(config, provider.name, env or {})
+        self._writer = Writer(self.memory)
+        self._system_prompt = (
+            f"{config.system_prompt.rstrip()}\n\n{MEMORY_DEFENCE}"
+            if self.memory.enabled
+            else config.system_prompt
+        )
         self.consumer = Consumer(
             config.queue_url,
             ConsumerSettings(
@@ -70,6 +91,7 @@ class Agent:
                 daily_token_limit=config.daily_token_limit,
             ),
             self.handle,
+            MemoryHook(self.memory, self._writer, stager) if self.memory.enabled else None,
         )
         self.readiness = Readiness(
             self.probe if config.validator_prompt else None, config.probe_interval_seconds
@@ -79,14 +101,17 @@ class Agent:
         self._stopping = asyncio.Event()
 
     async def handle(self, task: Task) -> Result:
-        """Run one task from the queue."""
+        """Run one task from the queue, with what memory recalls for it."""
+        deadline = task_deadline(task, self.config.timeout_seconds)
+        if self.memory.enabled:
+            task = dataclasses.replace(task, prompt=await self.memory.prompt(task))
         return await run_task(
             task,
             provider=self.provider,
             tools=self.tools,
-            system_prompt=self.config.system_prompt,
+            system_prompt=self._system_prompt,
             max_tokens=self.config.max_tokens,
-            deadline=task_deadline(task, self.config.timeout_seconds),
+            deadline=deadline,
             consumer=self.config.pod_name,
             max_turns=self.config.max_turns,
             temperature=self.config.temperature,
@@ -127,6 +152,8 @@ class Agent:
             self.readiness.waiting = "connecting to tool servers: " + ", ".join(s.name for s in self.servers)
         port = await self.health.start()
         connectors = [asyncio.create_task(s.run(), name=f"tool-server-{s.name}") for s in self.servers]
+        if self.memory.enabled:
+            connectors.append(asyncio.create_task(self._maintain_memory(), name="memory-upkeep"))
         log.info(
             "agent started",
             extra={
@@ -140,6 +167,7 @@ class Agent:
                 "inline_tools": [t.name for t in self.tools.inline],
                 "tool_servers": [s.name for s in self.servers],
                 "delegates_to": list(self.config.team_routes),
+                "memory": self.memory.description,
             },
         )
         try:
@@ -150,11 +178,19 @@ class Agent:
                 task.cancel()
             await asyncio.gather(*connectors, return_exceptions=True)
             await self.health.stop()
+            await self._writer.aclose(self.config.memory.timeout_seconds)
+            await self.memory.aclose()
             await self.provider.aclose()
             await self._http.aclose()
             if self._redis is not None:
                 await close_quietly(self._redis)
         log.info("agent stopped", extra={"tasks_completed": self.consumer.completed})
+
+    async def _maintain_memory(self) -> None:
+        interval = cleanup_interval(self.config.memory.vector_store_ttl or self.config.memory.redis_ttl)
+        while True:
+            await asyncio.sleep(interval)
+            await self.memory.maintain()
 
     async def _connect_tools(self) -> None:
         # SIGTERM while connecting cuts the wait short; the consumer then stops at once.

@@ -15,6 +15,9 @@ Among those, for tool servers: ``AGENT_CONNECT_TIMEOUT_SECONDS`` (default 10) bo
 connection, handshake and tools listing, and so how long the agent waits for its tool servers'
 first connection attempts before it takes tasks (``/readyz`` is 503 meanwhile);
 ``AGENT_MCP_PING_SECONDS`` (default 15) is how often an open tool-server session is checked.
+For memory (:class:`MemoryConfig`, ``docs/api.md`` §H): ``AGENT_MEMORY_SCOPE``,
+``AGENT_MEMORY_MAX_TOKENS``, ``AGENT_MEMORY_RECALL_ENTRIES``, ``AGENT_MEMORY_MIN_SCORE``,
+``AGENT_MEMORY_EMBEDDING_MODEL``, ``AGENT_MEMORY_TIMEOUT_SECONDS``.
 """
 
 from __future__ import annotations
@@ -94,10 +97,14 @@ class HttpToolConfig:
 
 @dataclass(frozen=True, slots=True)
 class MemoryConfig:
-    """ArkMemory / ArkSettings memory variables (``AGENT_MEMORY_*``)."""
+    """ArkMemory / ArkSettings memory variables (``AGENT_MEMORY_*``).
+
+    Backend and provider names are kept as given: :func:`ark_runtime.memory.select.select_memory`
+    judges them, and an unusable memory is logged and left out rather than stopping the agent.
+    """
 
     backend: str = "in-context"
-    redis_url: str = ""
+    redis_url: str = field(default="", repr=False)
     redis_ttl: int = 0
     redis_max_entries: int = 0
     vector_store_provider: str = ""
@@ -105,6 +112,18 @@ class MemoryConfig:
     vector_store_collection: str = ""
     vector_store_api_key: str = field(default="", repr=False)
     vector_store_ttl: int = 0
+    scope: str = ""
+    """``AGENT_MEMORY_SCOPE``: whose memory this is within the namespace (default: the agent's name)."""
+    max_tokens: int = 1024
+    """``AGENT_MEMORY_MAX_TOKENS``: the most recalled memory may add to a task's prompt (estimated)."""
+    recall_entries: int = 5
+    """``AGENT_MEMORY_RECALL_ENTRIES``: entries recalled per task, at most."""
+    min_score: float = 0.5
+    """``AGENT_MEMORY_MIN_SCORE``: the lowest cosine similarity a vector-store entry is recalled at."""
+    embedding_model: str = "text-embedding-3-small"
+    """``AGENT_MEMORY_EMBEDDING_MODEL``: the model asked for embeddings (vector store)."""
+    timeout_seconds: float = 2.0
+    """``AGENT_MEMORY_TIMEOUT_SECONDS``: one recall or write, whole call."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -443,4 +462,17 @@ def _memory(env: Mapping[str, str]) -> MemoryConfig:
         vector_store_collection=env.get("AGENT_MEMORY_VECTOR_STORE_COLLECTION", ""),
         vector_store_api_key=env.get("AGENT_MEMORY_VECTOR_STORE_API_KEY", ""),
         vector_store_ttl=_non_negative_int(env, "AGENT_MEMORY_VECTOR_STORE_TTL", 0),
+        scope=env.get("AGENT_MEMORY_SCOPE", "").strip(),
+        max_tokens=_positive_int(env, "AGENT_MEMORY_MAX_TOKENS", 1024),
+        recall_entries=_positive_int(env, "AGENT_MEMORY_RECALL_ENTRIES", 5),
+        min_score=_score(env),
+        embedding_model=env.get("AGENT_MEMORY_EMBEDDING_MODEL", "").strip() or "text-embedding-3-small",
+        timeout_seconds=_positive_float(env, "AGENT_MEMORY_TIMEOUT_SECONDS", 2.0),
     )
+
+
+def _score(env: Mapping[str, str]) -> float:
+    value = _number(env, "AGENT_MEMORY_MIN_SCORE", 0.5, float)
+    if not -1.0 <= value <= 1.0:
+        raise ConfigError(f"AGENT_MEMORY_MIN_SCORE must be between -1 and 1, got {value}")
+    return value

@@ -12,6 +12,7 @@ import sys
 import time
 from collections.abc import Iterable, Mapping
 from typing import Any
+from urllib.parse import urlsplit
 
 # Attributes every LogRecord has; anything else was passed with ``extra=`` and is logged as a field.
 _STANDARD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime", "taskName"}
@@ -104,5 +105,9 @@ def configure_logging(level: str, secrets: Iterable[str] = (), *, text_prefix: s
 
 
 def secret_values(env: Mapping[str, str], extra: Iterable[str] = ()) -> list[str]:
-    """Values to mask: provider keys from ``env`` plus ``extra`` (e.g. resolved MCP header values)."""
-    return [env[name] for name in SECRET_VARIABLES if env.get(name)] + [v for v in extra if v]
+    """Values to mask: provider keys from ``env``, the memory Redis URL's password, plus ``extra``
+    (e.g. resolved MCP header values)."""
+    memory_url = env.get("AGENT_MEMORY_REDIS_URL", "")
+    password = urlsplit(memory_url).password if "://" in memory_url else None
+    found = [env[name] for name in SECRET_VARIABLES if env.get(name)]
+    return found + ([password] if password else []) + [v for v in extra if v]

@@ -31,7 +31,7 @@ async def run_agent(env: Mapping[str, str]) -> int:
             config.log_level, secret_values(env, [v for h in headers.values() for v in h.values()])
         )
         provider = select_provider(config.model, config.provider, env, config.limits)
-        agent = Agent(config, provider, headers)
+        agent = Agent(config, provider, headers, env)
     except ConfigError as exc:
         configure_logging(env.get("LOG_LEVEL", "INFO").upper(), secret_values(env))
         log.error("invalid configuration", extra={"error": str(exc)})

@@ -1,8 +1,10 @@
 """``ark run FILE|DIR|- ...``: run a team on this machine, no cluster, no Redis.
 
 The ArkTeam and the ArkAgents, ArkRegistry and ArkSettings it uses are read from the files;
-ConfigMaps and Secrets among them supply ``systemPromptRef``s; other kinds are reported and
-skipped. Each agent runs in-process with the runtime's tool-use loop and a provider chosen by
+ConfigMaps and Secrets among them supply ``systemPromptRef``s; an agent's ArkMemory is used
+(redis at REDIS_URL of its Secret document or --memory-redis-url, else in-process for the run;
+a vector store as the document says); other kinds are reported and skipped. Each agent runs
+in-process with the runtime's tool-use loop and a provider chosen by
 ``--provider`` (default ``$ARK_PROVIDER``, else ``auto``: by model name, keys from the
 environment); ``--provider mock`` needs no key and no network. The run starts once every tool
 server's first connection attempt is over (at most AGENT_CONNECT_TIMEOUT_SECONDS, 10 s).
@@ -78,6 +80,13 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     parser.add_argument(
         "--team", "--flow", dest="team", metavar="NAME", help="the team to run when the files hold several"
+    )
+    parser.add_argument(
+        "--memory-redis-url",
+        metavar="URL",
+        default="",
+        help="the Redis of every redis ArkMemory (default: REDIS_URL of its Secret among the files, "
+        "else memory kept in this process for this run)",
     )
     parser.add_argument(
         "--log-level",
@@ -162,6 +171,7 @@ def run(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None 
                 given_inputs=given,
                 timeout=args.timeout,
                 max_tokens=args.max_tokens,
+                memory_redis_url=args.memory_redis_url,
             )
             providers = provider_names(local.team, explicit)
     except SetupError as exc:

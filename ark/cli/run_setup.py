@@ -19,6 +19,7 @@ from ark.api.meta import ArkObject
 from ark.api.shared import AgentFields, HttpTool, McpServer
 from ark.api.team import ArkTeam, ArkTeamSpec
 from ark.cli.findings import findings
+from ark.cli.run_memory import MemorySetup, memory_setup
 from ark.cli.sources import read_sources
 from ark.flow.inputs import resolve_inputs
 from ark.flow.plan import AgentLimits, Capability, PlanError, RunPlan, build_plan, inline_agent_name
@@ -29,12 +30,11 @@ if TYPE_CHECKING:
     from ark.api.registry import ArkRegistry
     from ark.api.run import ArkRun
 
-TAKING_PART = ("ArkTeam", "ArkAgent", "ArkRegistry", "ArkSettings", "ArkRun")
+TAKING_PART = ("ArkTeam", "ArkAgent", "ArkRegistry", "ArkSettings", "ArkRun", "ArkMemory")
 NOT_USED = {
     "ArkEvent": "events fire runs in a cluster",
     "ArkNotify": "notifications are sent by the operator",
     "ArkService": "services route cluster traffic",
-    "ArkMemory": "memory backends are not used locally",
 }
 
 
@@ -59,6 +59,9 @@ class AgentSetup:
     can_delegate: tuple[str, ...] = ()
     tools: tuple[HttpTool, ...] = ()
     mcp_servers: tuple[McpServer, ...] = ()
+    memory_ref: str | None = None
+    memory: MemorySetup | None = None
+    """Resolved from ``memory_ref`` by :func:`prepare` (:mod:`ark.cli.run_memory`)."""
 
 
 @dataclass
@@ -110,8 +113,11 @@ def prepare(
     given_inputs: Mapping[str, str],
     timeout: float | None = None,
     max_tokens: int | None = None,
+    memory_redis_url: str = "",
 ) -> LocalRun:
-    """Load, check and resolve everything; raises :class:`SetupError` (or ``InputError``)."""
+    """Load, check and resolve everything; raises :class:`SetupError` (or ``InputError``).
+
+    ``memory_redis_url`` (``--memory-redis-url``) is the Redis of every redis ArkMemory."""
     loaded = load_texts(list(texts))
     _refuse_errors(loaded)
     catalog = _Catalog(loaded)
@@ -124,6 +130,7 @@ def prepare(
     if max_tokens is not None:
         plan = replace(plan, max_tokens=max_tokens)
     team.plan = plan
+    _resolve_memory(catalog, team, team_obj.namespace, memory_redis_url, warnings)
     merged = {**run_input, **given_inputs}
     resolved = resolve_inputs(team.spec, merged)
     warnings.extend(resolved.warnings)
@@ -392,6 +399,7 @@ def _agent_setup(catalog: _Catalog, key: str, fields_: AgentFields, model: str, 
         temperature=temperature,
         tools=tuple(fields_.tools or ()),
         mcp_servers=tuple(fields_.mcp_servers or ()),
+        memory_ref=fields_.memory_ref.name if fields_.memory_ref is not None else None,
     )
 
 
@@ -413,6 +421,33 @@ def _prompt(catalog: _Catalog, fields_: AgentFields, source: str) -> str:
             ]
         )
     return data[selector.key]
+
+
+def _resolve_memory(
+    catalog: _Catalog, team: LocalTeam, namespace: str | None, redis_url: str, warnings: list[str]
+) -> None:
+    agents = dict(team.agents)
+    stack = list(team.teams.values())
+    while stack:
+        nested = stack.pop()
+        agents.update(nested.agents)
+        stack.extend(nested.teams.values())
+    for setup in agents.values():
+        if setup.memory_ref is None:
+            continue
+        memory = catalog.find("ArkMemory", setup.memory_ref, namespace)
+        if memory is None:
+            warnings.append(
+                f'{setup.source}: memoryRef "{setup.memory_ref}" is not among the given files; '
+                "the agent runs without memory"
+            )
+            continue
+        setup.memory = memory_setup(memory, catalog.data, memory.metadata.namespace or namespace, redis_url)
+        if setup.memory.in_process:
+            warnings.append(
+                f"{setup.memory.source}: no Redis URL (its Secret is not among the given files and "
+                f"--memory-redis-url is not given); {setup.key} remembers in this process, for this run only"
+            )
 
 
 def _with_fragments(prompt: str, fragments: Mapping[str, str]) -> str:

@@ -21,6 +21,7 @@ from ark_runtime.protocol import Result, Task
 
 if TYPE_CHECKING:
     from ark_runtime.limits import Limits
+    from ark_runtime.memory.guard import Memory
     from ark_runtime.providers.base import Provider
     from ark_runtime.tools.base import Tool, ToolSource
     from ark_runtime.tools.servers import ServerConnection, ServerStatus
@@ -159,7 +160,13 @@ def build_workers(
                 out._closers.append(http_client.aclose)
             inline = _inline_tools(setup, http_client, limits)
             sources = _tool_servers(setup, secrets, warn, out, limits)
-        out.workers[setup.key] = _worker(setup, provider, builtins, inline, sources, limits)
+        memory = None
+        if setup.memory is not None:
+            from ark.cli.run_memory import open_memory
+
+            memory = open_memory(setup.memory, setup.key, name, env, warn)
+            out._closers.append(memory.aclose)
+        out.workers[setup.key] = _worker(setup, provider, builtins, inline, sources, limits, memory)
     return out
 
 
@@ -176,26 +183,41 @@ def _worker(
     inline: list[Tool],
     sources: list[ToolSource],
     limits: Limits,
+    memory: Memory | None = None,
 ) -> Worker:
+    import dataclasses
+
     from ark_runtime.loop import run_task, task_deadline
+    from ark_runtime.memory.prompt import MEMORY_DEFENCE
     from ark_runtime.tools.base import ToolSet
 
     tools = ToolSet(builtins, inline, sources, limits.max_tool_result_bytes)
     judge_tools = ToolSet()
+    remembers = memory is not None and memory.enabled
+    system_prompt = (
+        f"{setup.system_prompt.rstrip()}\n\n{MEMORY_DEFENCE}" if remembers else setup.system_prompt
+    )
 
     async def work(task: Task) -> Result:
+        asked = task
+        if memory is not None and remembers:
+            asked = dataclasses.replace(task, prompt=await memory.prompt(task))
         # A judge answers about an output; it gets no tools (no delegating, no side effects).
-        return await run_task(
-            task,
+        result = await run_task(
+            asked,
             provider=provider,
             tools=judge_tools if task.kind == "judge" else tools,
-            system_prompt=setup.system_prompt,
+            system_prompt=system_prompt,
             max_tokens=setup.limits.max_tokens_per_call,
             deadline=task_deadline(task, setup.limits.timeout_seconds),
             consumer=CONSUMER,
             temperature=setup.temperature,
             limits=limits,
         )
+        if memory is not None and remembers:
+            # No queue to commit to: written once the result exists, before the next step can ask.
+            await memory.remember(task, result)
+        return result
 
     return work
 

@@ -11,6 +11,8 @@
   ``ark:results:{ns}``), XACK and XDEL the task, and record budget usage. Results finished together are
   committed in one transaction (one round trip for many tasks). Nothing is acknowledged
   without its result.
+- A :class:`ResultHook` (agent memory) may add writes of its own to that transaction and hears of
+  every committed result; a failed write of its own never holds back or fails the result.
 - Redis outages are waited out with backoff; finished results wait in memory and are
   committed once Redis is back.
 - :meth:`Consumer.stop` stops reading; :meth:`Consumer.run` then finishes in-flight tasks
@@ -26,7 +28,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import redis.asyncio as aioredis
 from opentelemetry import trace
@@ -46,6 +48,27 @@ from ark_runtime.queue.connection import Backoff, connect, ensure_group, is_nogr
 from ark_runtime.telemetry import inject_context, producer_link, queue_wait_ms, task_context
 
 Handler = Callable[[Task], Awaitable[Result]]
+
+
+class ResultHook(Protocol):
+    """Work bound to committed results (agent memory, :class:`ark_runtime.memory.hook.MemoryHook`)."""
+
+    def stage(self, pipe: Any, task: Task, result: Result) -> None:
+        """Queue commands of its own in the transaction committing ``result``."""
+        ...
+
+    def staged_failed(self, error: str) -> None:
+        """A command :meth:`stage` queued failed; the result was committed all the same."""
+        ...
+
+    def staged_worked(self) -> None:
+        """Every command :meth:`stage` queued in a transaction went in."""
+        ...
+
+    def committed(self, task: Task, result: Result) -> None:
+        """``result`` is in Redis."""
+        ...
+
 
 REPLY_TTL_SECONDS = 24 * 3600
 DEAD_MAXLEN = 10_000
@@ -85,15 +108,20 @@ class _Commit:
     result: Result
     reply_to: str
     dead_fields: dict[str, str] | None = None
+    task: Task | None = None
+    """The task that ran (None when it did not: malformed, dead-lettered, refused)."""
     done: asyncio.Future[None] = field(default_factory=lambda: asyncio.get_running_loop().create_future())
 
 
 class Consumer:
     """Runs tasks from one agent's stream through ``handler`` and commits their results."""
 
-    def __init__(self, url: str, settings: ConsumerSettings, handler: Handler) -> None:
+    def __init__(
+        self, url: str, settings: ConsumerSettings, handler: Handler, hook: ResultHook | None = None
+    ) -> None:
         self.settings = settings
         self.handler = handler
+        self.hook = hook
         self.stream = settings.tasks_stream
         # The blocking reader gets its own connection so writes never queue behind a BLOCK.
         self._reader = connect(url, read_timeout=settings.block_ms / 1000 + 10)
@@ -300,7 +328,7 @@ class Consumer:
         if deliveries > 1:
             # Its deadline went with the pod that crashed: the task gets its whole timeout again.
             task = dataclasses.replace(task, deadline_ms=0)
-        return _Commit(entry_id, await self._run(task, entry_id), reply_to)
+        return _Commit(entry_id, await self._run(task, entry_id), reply_to, task=task)
 
     async def _budget_refusal(self) -> str:
         if self._budget is None:
@@ -390,6 +418,7 @@ class Consumer:
     async def _write(self, batch: list[_Commit]) -> None:
         dead = dead_stream(self.settings.namespace, self.settings.agent)
         budget_tokens = 0
+        hooked: set[int] = set()  # positions of the hook's commands in the transaction
         async with self._redis.pipeline(transaction=True) as pipe:
             for commit in batch:
                 pipe.xadd(commit.reply_to, commit.result.to_fields())  # type: ignore[arg-type]
@@ -403,11 +432,37 @@ class Consumer:
                 if self._budget is not None and commit.result.total_tokens:
                     pipe.zadd(self._budget.key, {usage_member(commit.result): commit.result.finished_ms})
                     budget_tokens += commit.result.total_tokens
+                if self.hook is not None and commit.task is not None:
+                    first = len(pipe)
+                    self.hook.stage(pipe, commit.task, commit.result)
+                    hooked.update(range(first, len(pipe)))
             if self._budget is not None and budget_tokens:
                 pipe.expire(self._budget.key, BUDGET_TTL_SECONDS)
-            await pipe.execute()
+            replies = await pipe.execute(raise_on_error=not hooked)
         if self._budget is not None:
             self._budget.spent(budget_tokens)
+        if hooked:
+            self._hook_outcome(replies, hooked)
+        if self.hook is not None:
+            for commit in batch:
+                if commit.task is not None:
+                    self.hook.committed(commit.task, commit.result)
+
+    def _hook_outcome(self, replies: list[Any], hooked: set[int]) -> None:
+        # Errors of our own commands are raised as before; the hook's are only its business.
+        for position, reply in enumerate(replies):
+            if isinstance(reply, Exception) and position not in hooked:
+                raise reply
+        failed = [
+            reply
+            for position, reply in enumerate(replies)
+            if position in hooked and isinstance(reply, Exception)
+        ]
+        assert self.hook is not None
+        if failed:
+            self.hook.staged_failed(f"{type(failed[0]).__name__}: {failed[0]}")
+        else:
+            self.hook.staged_worked()
 
 
 async def close_quietly(redis: aioredis.Redis) -> None:

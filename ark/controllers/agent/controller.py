@@ -65,6 +65,7 @@ from ark.controllers.agent.status import (
 )
 from ark.controllers.budget import BudgetReader, BudgetState, evaluate
 from ark.controllers.cache import Cache
+from ark.controllers.memory.secret import memory_digest, raw_secret_name, secret_ref
 from ark.controllers.resources import (
     ARK_AGENTS,
     ARK_MEMORIES,
@@ -193,6 +194,7 @@ class AgentReconciler:
         if prompt is None:
             await self._write_status(key, agent, observed(desired, prompt_error=prompt_error, budget=budget))
             return requeue
+        memory, memory_hash = self._memory(namespace, spec)
         inputs = AgentInputs(
             name=name,
             namespace=namespace,
@@ -201,7 +203,8 @@ class AgentReconciler:
             prompt=prompt,
             replicas=desired,
             settings=settings,
-            memory=self._memory(namespace, spec),
+            memory=memory,
+            memory_hash=memory_hash,
             team_env=self._team_env(namespace, name),
         )
         error: str | None = None
@@ -258,17 +261,21 @@ class AgentReconciler:
             teams.append((obj["metadata"]["name"], spec))
         return member_env(name, namespace, teams)
 
-    def _memory(self, namespace: str, spec: ArkAgentSpec) -> ArkMemorySpec | None:
+    def _memory(self, namespace: str, spec: ArkAgentSpec) -> tuple[ArkMemorySpec | None, str]:
+        """(the memory, the digest its pods roll on)."""
         if spec.memory_ref is None:
-            return None
+            return None, ""
         obj = self.memories.get(namespace, spec.memory_ref.name)
         if obj is None:
-            return None  # like settings: the agent runs without memory until it exists
+            return None, ""  # like settings: the agent runs without memory until it exists
         try:
-            return ArkMemorySpec.model_validate(obj.get("spec") or {}, by_alias=True, by_name=False)
+            memory = ArkMemorySpec.model_validate(obj.get("spec") or {}, by_alias=True, by_name=False)
         except ValidationError:
             log.warning("ignoring invalid ArkMemory %s/%s", namespace, spec.memory_ref.name)
-            return None
+            return None, ""
+        ref = secret_ref(memory)
+        secret = self.secrets.get(namespace, ref[0]) if ref is not None else None
+        return memory, memory_digest(obj.get("spec") or {}, secret, ref[1] if ref is not None else None)
 
     async def _budget(self, namespace: str, name: str, spec: ArkAgentSpec) -> BudgetState | None:
         limit = spec.limits.max_daily_tokens if spec.limits is not None else None
@@ -426,6 +433,19 @@ def setup_agent_controller(
     for cache, index in ((configmaps, CONFIGMAP_INDEX), (secrets, SECRET_INDEX)):
         for informer in cache.informers.values():
             controller.watch_mapped(informer, referencing(index), update_filter=data_changed)
+
+    def using_memory_secret(secret: Obj) -> list[str]:
+        # Secret -> the ArkMemories reading it -> the agents using those (their memory-hash).
+        meta = secret["metadata"]
+        namespace = meta.get("namespace", "")
+        keys: list[str] = []
+        for memory in memories.in_namespace(namespace):
+            if raw_secret_name(memory) == meta["name"]:
+                keys += agents.index_keys(MEMORY_INDEX, f"{namespace}/{memory['metadata']['name']}")
+        return keys
+
+    for informer in secrets.informers.values():
+        controller.watch_mapped(informer, using_memory_secret, update_filter=data_changed)
     for informer in teams.informers.values():
         # A team's arkAgent roles give the agents they name AGENT_TEAM_* (routes for delegate()).
         controller.watch_mapped(

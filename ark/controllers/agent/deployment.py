@@ -42,6 +42,9 @@ HEALTH_PORT_NAME = "health"
 MAX_RETRIES = 3
 NON_ROOT_UID = 65532
 PROMPT_HASH_ANNOTATION = "arkonis.dev/system-prompt-hash"
+MEMORY_HASH_ANNOTATION = "arkonis.dev/memory-hash"
+"""Digest of the agent's ArkMemory spec and Secret value: a change rolls the pods (a Secret's new
+value reaches a running pod's environment only through a restart)."""
 NAME_LABEL = "app.kubernetes.io/name"
 INSTANCE_LABEL = "app.kubernetes.io/instance"
 DEPLOYMENT_LABEL = "arkonis.dev/deployment"
@@ -77,6 +80,8 @@ class AgentInputs:
     replicas: int
     settings: ArkSettingsSpec | None = None
     memory: ArkMemorySpec | None = None
+    memory_hash: str = ""
+    """:func:`ark.controllers.memory.secret.memory_digest` of the memory, when there is one."""
     team_env: tuple[tuple[str, str], ...] = ()
     """``AGENT_TEAM_*`` from the teams whose ``arkAgent`` roles it plays."""
 
@@ -336,7 +341,10 @@ def render_deployment(inputs: AgentInputs, defaults: AgentDefaults) -> Obj:
             "template": {
                 "metadata": {
                     "labels": labels,
-                    "annotations": {PROMPT_HASH_ANNOTATION: inputs.prompt.hash},
+                    "annotations": {
+                        PROMPT_HASH_ANNOTATION: inputs.prompt.hash,
+                        **({MEMORY_HASH_ANNOTATION: inputs.memory_hash} if inputs.memory_hash else {}),
+                    },
                 },
                 "spec": pod_spec,
             },

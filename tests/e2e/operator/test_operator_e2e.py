@@ -13,7 +13,7 @@ import pytest
 from localcluster import ControlPlane, free_port
 
 from ark.controllers.agent.deployment import deployment_name
-from ark.controllers.resources import ARK, ARK_AGENTS, ARK_SETTINGS, ARK_TEAMS
+from ark.controllers.resources import ARK, ARK_AGENTS, ARK_MEMORIES, ARK_SETTINGS, ARK_TEAMS
 from ark.kube.client import ApiError, KubeClient, NotFound
 from ark.kube.resources import CONFIGMAPS, DEPLOYMENTS, PODS, SECRETS
 from ark.operator.config import DEFAULT_AGENT_IMAGE
@@ -145,13 +145,36 @@ async def test_the_operator_has_exactly_the_access_its_rbac_grants(
     account: Account,
     control_plane: ControlPlane,
     namespace: str,
+    redis_url: str,
     tmp_path: Path,
 ) -> None:
-    await create_all(kube, agent("guarded", namespace, model="mock", replicas=1, systemPrompt="Guard."))
+    await create_all(
+        kube,
+        agent(
+            "guarded", namespace, model="mock", replicas=1, systemPrompt="Guard.", memoryRef={"name": "notes"}
+        ),
+        secret("notes-redis", namespace, {"REDIS_URL": redis_url}),
+    )
+    notes = {"backend": "redis", "redis": {"secretRef": {"name": "notes-redis"}}}
+    await kube.create(
+        ARK_MEMORIES,
+        {
+            "apiVersion": "arkonis.dev/v1alpha1",
+            "kind": "ArkMemory",
+            "metadata": {"name": "notes", "namespace": namespace},
+            "spec": notes,
+        },
+    )
     operator = start_operator()
     await wait_for(
         lambda: ready_agent(kube, namespace, "guarded", 1), timeout=90, message="reconciled under RBAC"
     )
+
+    async def memory_ready() -> bool:
+        found = condition(await kube.get(ARK_MEMORIES, "notes", namespace), "Ready")
+        return found.get("reason") == "Reachable"
+
+    await wait_for(memory_ready, timeout=60, message="the ArkMemory's status written under RBAC")
     assert operator.proc.poll() is None
 
     # The same token the operator uses, in a client of our own.
@@ -171,6 +194,9 @@ async def test_the_operator_has_exactly_the_access_its_rbac_grants(
                 ARK_TEAMS, "any", {"spec": {"entry": "x"}}, namespace
             ),
             "delete arkteams": lambda: client.delete(ARK_TEAMS, "any", namespace),
+            "patch arkmemories (spec)": lambda: client.patch(
+                ARK_MEMORIES, "notes", {"spec": {"backend": "in-context"}}, namespace
+            ),
             "delete pods": lambda: client.delete(PODS, "any", namespace),
         }
         for verb, call in refused.items():

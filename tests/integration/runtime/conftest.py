@@ -9,6 +9,7 @@ import pytest
 
 from tests.integration.runtime.queue_support import Results
 from tests.integration.runtime.support import ModelServer
+from tests.support.weaviate import WeaviateServer
 
 
 @pytest.fixture
@@ -32,3 +33,12 @@ async def results(redis_url: str) -> AsyncIterator[Results]:
     collected = Results(redis_url)
     yield collected
     await collected.redis.aclose()
+
+
+@pytest.fixture(scope="session")
+def weaviate() -> Iterator[WeaviateServer]:
+    """One real Weaviate for the session, on loopback through its private network namespace."""
+    server = WeaviateServer()
+    server.start()
+    yield server
+    server.stop()

@@ -171,24 +171,43 @@ class Gate:
 
 
 class ModelServer(ThreadedServer):
-    """Speaks Anthropic ``/v1/messages`` and OpenAI ``/v1/chat/completions``.
+    """Speaks Anthropic ``/v1/messages``, OpenAI ``/v1/chat/completions`` and ``/v1/embeddings``.
 
     Answers come from :attr:`script` in order, else from :attr:`responder`. Every request is
-    recorded (path, headers, JSON body) in :attr:`requests`.
+    recorded (path, headers, JSON body) in :attr:`requests`. Embeddings come from :attr:`embedder`
+    (text -> vector; a 500 without one); their requests are recorded in :attr:`embedding_requests`.
     """
 
     def __init__(self) -> None:
         self.script: list[Reply] = []
         self.responder: Responder | None = None
+        self.embedder: Callable[[str], list[float]] | None = None
         self.requests: list[dict[str, Any]] = []
+        self.embedding_requests: list[dict[str, Any]] = []
         self._lock = threading.Lock()
         app = Starlette(
             routes=[
                 Route("/v1/messages", self._handle, methods=["POST"]),
                 Route("/v1/chat/completions", self._handle, methods=["POST"]),
+                Route("/v1/embeddings", self._embeddings, methods=["POST"]),
             ]
         )
         super().__init__(app)
+
+    async def _embeddings(self, request: Request) -> Response:
+        body = await request.json()
+        with self._lock:
+            self.embedding_requests.append({"headers": dict(request.headers), "body": body})
+        if self.embedder is None:
+            return Response('{"error":{"message":"no embedder"}}', status_code=500)
+        vector = self.embedder(body["input"])
+        answer = {
+            "object": "list",
+            "data": [{"object": "embedding", "index": 0, "embedding": vector}],
+            "model": body.get("model", ""),
+            "usage": {"prompt_tokens": 1, "total_tokens": 1},
+        }
+        return Response(json.dumps(answer), media_type="application/json")
 
     async def _handle(self, request: Request) -> Response:
         body = await request.json()

@@ -77,6 +77,7 @@ def test_rbac_grants_exactly_what_the_operator_uses(rendered: list[Obj]) -> None
         ("arkonis.dev", "arkteams/status"): ["patch"],
         ("arkonis.dev", "arkregistries/status"): ["patch"],
         ("arkonis.dev", "arkevents/status"): ["patch"],
+        ("arkonis.dev", "arkmemories/status"): ["patch"],
         ("arkonis.dev", "arkruns/status"): ["update"],
         ("arkonis.dev", "arkagents/finalizers"): ["update"],
         ("arkonis.dev", "arkteams/finalizers"): ["update"],

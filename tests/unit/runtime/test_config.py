@@ -137,6 +137,9 @@ def test_mcp_servers_may_be_empty(value: str) -> None:
         ("AGENT_TIMEOUT_SECONDS", "-1", "AGENT_TIMEOUT_SECONDS must be greater than 0"),
         ("AGENT_DAILY_TOKEN_LIMIT", "-5", "AGENT_DAILY_TOKEN_LIMIT must not be negative"),
         ("AGENT_PROVIDER", "gemini", "AGENT_PROVIDER must be one of"),
+        ("AGENT_MEMORY_MAX_TOKENS", "0", "AGENT_MEMORY_MAX_TOKENS must be at least 1"),
+        ("AGENT_MEMORY_MIN_SCORE", "1.5", "AGENT_MEMORY_MIN_SCORE must be between -1 and 1"),
+        ("AGENT_MEMORY_TIMEOUT_SECONDS", "0", "AGENT_MEMORY_TIMEOUT_SECONDS must be greater than 0"),
         ("AGENT_TEMPERATURE", "3", "AGENT_TEMPERATURE must be between"),
         ("AGENT_MCP_SERVERS", "{", "AGENT_MCP_SERVERS is not valid JSON"),
         ("AGENT_MCP_SERVERS", '{"name":"a"}', "AGENT_MCP_SERVERS must be a JSON array"),
@@ -155,6 +158,40 @@ def test_mcp_servers_may_be_empty(value: str) -> None:
 def test_bad_values_name_the_variable(variable: str, value: str, message: str) -> None:
     with pytest.raises(ConfigError, match=message):
         AgentConfig.from_env({**BASE, variable: value})
+
+
+def test_memory_variables_and_their_defaults() -> None:
+    default = AgentConfig.from_env(BASE).memory
+    assert (default.backend, default.max_tokens, default.recall_entries, default.min_score) == (
+        "in-context",
+        1024,
+        5,
+        0.5,
+    )
+    assert (default.embedding_model, default.timeout_seconds, default.scope) == (
+        "text-embedding-3-small",
+        2.0,
+        "",
+    )
+    memory = AgentConfig.from_env(
+        {
+            **BASE,
+            "AGENT_MEMORY_BACKEND": "vector-store",
+            "AGENT_MEMORY_SCOPE": "shared",
+            "AGENT_MEMORY_MAX_TOKENS": "300",
+            "AGENT_MEMORY_RECALL_ENTRIES": "2",
+            "AGENT_MEMORY_MIN_SCORE": "0.8",
+            "AGENT_MEMORY_EMBEDDING_MODEL": "nomic-embed-text",
+            "AGENT_MEMORY_TIMEOUT_SECONDS": "0.5",
+        }
+    ).memory
+    assert (memory.scope, memory.max_tokens, memory.recall_entries, memory.min_score) == (
+        "shared",
+        300,
+        2,
+        0.8,
+    )
+    assert (memory.embedding_model, memory.timeout_seconds) == ("nomic-embed-text", 0.5)
 
 
 def test_redis_url_forms() -> None:

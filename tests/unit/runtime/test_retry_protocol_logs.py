@@ -126,3 +126,11 @@ def test_logs_are_json_and_never_show_secrets() -> None:
     assert entry["level"] == "error"
     assert "SECRET123" not in line
     assert "kb-token-9" not in line
+
+
+def test_the_memory_redis_password_is_masked_too() -> None:
+    env = {"AGENT_MEMORY_REDIS_URL": "redis://:hunter2-pw@memory:6379/0"}
+    assert secret_values(env) == ["hunter2-pw"]
+    assert secret_values({"AGENT_MEMORY_REDIS_URL": "memory:6379"}) == []
+    line = JsonFormatter(secret_values(env)).format(logging.makeLogRecord({"msg": "auth hunter2-pw failed"}))
+    assert "hunter2" not in line
