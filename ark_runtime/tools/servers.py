@@ -144,8 +144,10 @@ class ServerConnection:
                 except asyncio.CancelledError:
                     raise
                 except Exception as exc:
+                    _raise_if_cancelling()
                     errors.append(f"{transport}: {describe(exc)}")
                     continue
+                _raise_if_cancelling()
                 break
             if ended is not None:
                 self._lost(ended)
@@ -281,3 +283,14 @@ class ServerConnection:
         status = self.status()
         for listener in self._listeners:
             listener(status)
+
+
+def _raise_if_cancelling() -> None:
+    """Re-raise a cancellation that a library swallowed while closing its session.
+
+    The mcp package's anyio task groups can absorb an outside ``cancel()`` that lands while they
+    shut down; without this check the connection would go on reconnecting and never stop.
+    """
+    task = asyncio.current_task()
+    if task is not None and task.cancelling():
+        raise asyncio.CancelledError
