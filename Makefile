@@ -10,9 +10,14 @@ PY := $(BIN)/python
 STATE := .cluster
 PYTEST := $(PY) -m pytest
 KUBECTL := $(BIN)/kubectl --kubeconfig $(STATE)/kubeconfig
+VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' pyproject.toml)
+# The image docker-build builds and deploy installs (operator and agents: one image).
+IMG ?= ghcr.io/arkonis-dev/ark:$(VERSION)
+KIND_CLUSTER ?= kind
 
 .PHONY: help venv system-deps control-plane llama-server mcp-reference demo demo-cluster test test-unit \
-        test-integration test-e2e lint bench cluster-up cluster-down manifests clean
+        test-integration test-e2e lint bench cluster-up cluster-down manifests clean \
+        docker-build docker-push deploy undeploy kind-deploy
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -78,6 +83,23 @@ lint: venv ## ruff (lint + format check) and mypy --strict on ark/ and ark_runti
 
 bench: venv system-deps control-plane mcp-reference ## benchmarks: one `bench: <name> <value> <unit>` line per figure
 	$(PY) -m tests.bench.run
+
+docker-build: ## build the image IMG (needs a Docker engine; there is none on our machines)
+	docker build -t $(IMG) .
+
+docker-push: ## push IMG
+	docker push $(IMG)
+
+# AGENT_ENV (as for cluster-up) becomes the operator's AGENT_EXTRA_ENV: every agent gets it.
+deploy: venv ## install ark (CRDs, RBAC, Redis, operator; image IMG) into the cluster KUBECONFIG names
+	@$(PY) hack/deploy.py apply --image $(IMG) $(foreach kv,$(AGENT_ENV),'--agent-env=$(kv)')
+
+undeploy: venv ## remove what deploy created (CRDs too, so every ark object in the cluster)
+	@$(PY) hack/deploy.py delete --image $(IMG)
+
+kind-deploy: docker-build ## docker-build, kind load docker-image, deploy (KIND_CLUSTER=kind)
+	kind load docker-image $(IMG) --name $(KIND_CLUSTER)
+	@$(MAKE) --no-print-directory deploy IMG=$(IMG)
 
 manifests: venv ## regenerate the CRDs in manifests/crd from the pydantic models
 	$(PY) -m ark.api.crdgen manifests/crd
