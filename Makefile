@@ -101,8 +101,9 @@ kind-deploy: docker-build ## docker-build, kind load docker-image, deploy (KIND_
 	kind load docker-image $(IMG) --name $(KIND_CLUSTER)
 	@$(MAKE) --no-print-directory deploy IMG=$(IMG)
 
-manifests: venv ## regenerate the CRDs in manifests/crd from the pydantic models
+manifests: venv ## regenerate the CRDs in manifests/crd from the pydantic models (and the chart's copies)
 	$(PY) -m ark.api.crdgen manifests/crd
+	$(PY) hack/chartgen.py
 
 clean: cluster-down ## remove the virtualenv and caches (Go-built binaries stay in ARK_CACHE, default ~/.cache/ark)
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis build dist *.egg-info
