@@ -44,8 +44,12 @@ mcp-reference: system-deps ## install (or reuse) the MCP reference server from n
 
 # AGENT_ENV: space-separated KEY=VALUE pairs, each passed to ark-operator as --agent-env (values
 # without spaces or single quotes), e.g. AGENT_ENV='AGENT_PROVIDER=mock'.
-cluster-up: venv system-deps control-plane ## local cluster whose agent pods run: control plane, Redis, CRDs, operator, pod runner
-	@$(PY) hack/localcluster.py up --state $(STATE) $(foreach kv,$(AGENT_ENV),'--agent-env=$(kv)')
+# OPERATOR=in-cluster: only the control plane and a sandboxed pod runner, then `make deploy`: the
+# operator and Redis run as pods of the shipped manifests (AGENT_ENV goes to deploy).
+OPERATOR ?= host
+cluster-up: venv system-deps control-plane ## local cluster whose agent pods run: control plane, Redis, CRDs, operator, pod runner (OPERATOR=in-cluster: deployed)
+	@$(PY) hack/localcluster.py up --state $(STATE) --operator=$(OPERATOR) $(foreach kv,$(AGENT_ENV),'--agent-env=$(kv)')
+	@[ "$(OPERATOR)" != in-cluster ] || KUBECONFIG=$(STATE)/kubeconfig $(MAKE) --no-print-directory deploy
 
 cluster-down: ## stop exactly what cluster-up started and remove its data
 	@[ ! -x $(PY) ] || $(PY) hack/localcluster.py down --state $(STATE)
