@@ -70,7 +70,9 @@ def test_a_pod_is_the_runners_when_a_container_runs_the_image() -> None:
 
 
 def test_every_pod_stage_skips_the_runners_pods_and_node_stages_are_untouched() -> None:
-    stages = {d["metadata"]["name"]: d for d in yaml.safe_load_all(runner_stages(UPSTREAM, ["ghcr.io/x/ark"]))}
+    stages = {
+        d["metadata"]["name"]: d for d in yaml.safe_load_all(runner_stages(UPSTREAM, ["ghcr.io/x/ark"]))
+    }
     expected = {
         "key": '.spec.containers | any(.image | . == "ghcr.io/x/ark" or startswith("ghcr.io/x/ark:")'
         ' or startswith("ghcr.io/x/ark@"))',
@@ -87,7 +89,9 @@ def test_every_pod_stage_skips_the_runners_pods_and_node_stages_are_untouched() 
 
 
 def test_several_repositories_are_one_expression() -> None:
-    stages = {d["metadata"]["name"]: d for d in yaml.safe_load_all(runner_stages(UPSTREAM, ["a/ark", "redis"]))}
+    stages = {
+        d["metadata"]["name"]: d for d in yaml.safe_load_all(runner_stages(UPSTREAM, ["a/ark", "redis"]))
+    }
     (expression,) = stages["pod-delete"]["spec"]["selector"]["matchExpressions"]
     assert expression["key"] == (
         '.spec.containers | any(.image | . == "a/ark" or startswith("a/ark:") or startswith("a/ark@")'
