@@ -14,9 +14,12 @@ the image is set through kustomize's ``images:`` (every container of the ark ima
 tag), and the operator Deployment gets ``AGENT_IMAGE`` (agents run the same image) and, with
 ``--agent-env``, ``AGENT_EXTRA_ENV`` (the chart's ``agentExtraEnv``). Then ``kubectl apply
 --server-side -k`` (server-side: the CRDs are too large for the last-applied annotation), a wait
-for the Redis and operator rollouts, and what to do next. ``delete`` removes exactly what
-``apply`` created (``kubectl delete -k`` of the same kustomization), CRDs included, so every ark
-object in the cluster goes with them.
+for the Redis and operator rollouts, and what to do next. Conflicts are forced: running it again
+puts back what a hand edit changed. ``delete`` removes exactly what
+``apply`` created (``kubectl delete -k`` of the same kustomization), CRDs included. First it
+deletes every ark object in every namespace with foreground cascading, while the CRDs are still
+served: the garbage collector then removes their Deployments and pods before the call returns
+(once a CRD is gone it can no longer look the owners up, and would leave them running).
 
 kubectl is the virtualenv's (v1.36, kustomize v5.8 built in); it reads ``KUBECONFIG`` as usual.
 """
@@ -103,6 +106,17 @@ def parse_agent_env(entries: list[str]) -> list[tuple[str, str]]:
     return list(parse_env_assignments(entries, "AGENT_ENV"))
 
 
+def ark_resources(crd_dir: Path = REPO_DIR / "manifests" / "crd") -> list[str]:
+    """``plural.group`` of every ark CRD, as kubectl names them."""
+    names = []
+    for path in sorted(crd_dir.glob("*.yaml")):
+        doc = yaml.safe_load(path.read_text())
+        if doc.get("kind") == "CustomResourceDefinition":
+            names.append(f"{doc['spec']['names']['plural']}.{doc['spec']['group']}")
+    # Teams first: their agents go with them, rather than being deleted and applied again.
+    return sorted(names, key=lambda name: not name.startswith("arkteams."))
+
+
 def kubectl() -> str:
     """The virtualenv's kubectl (the one next to this Python)."""
     path = Path(sys.executable).parent / "kubectl"
@@ -151,8 +165,18 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "render":
             return subprocess.run([kubectl(), "kustomize", str(directory)], check=False).returncode
         if args.command == "delete":
+            # Fails harmlessly when the CRDs are already gone (nothing of ark is left then).
+            _run("delete", ",".join(ark_resources()), "--all", "--all-namespaces", "--cascade=foreground")
             return _run("delete", "-k", str(directory), "--ignore-not-found", "--wait=true")
-        code = _run("apply", "--server-side", f"--field-manager={FIELD_MANAGER}", "-k", str(directory))
+        # --force-conflicts: what the manifests say wins over a hand edit (kubectl edit, replace).
+        code = _run(
+            "apply",
+            "--server-side",
+            "--force-conflicts",
+            f"--field-manager={FIELD_MANAGER}",
+            "-k",
+            str(directory),
+        )
         if code != 0:
             return code
     for rollout in ROLLOUTS:
