@@ -67,6 +67,8 @@ def test_the_final_stage_runs_as_uid_65532_and_installs_nothing() -> None:
     assert users, "the final stage sets USER"
     uid = users[-1].split(":")[0]
     assert uid == "65532", f"USER {users[-1]}: must be the numeric non-root uid 65532"
+    operator = yaml.safe_load((REPO / "manifests" / "operator" / "deployment.yaml").read_text())
+    assert str(operator["spec"]["template"]["spec"]["securityContext"]["runAsUser"]) == uid
     # No RUN: no package manager, no compiler, nothing built in the image that ships.
     assert "RUN" not in kinds, f"the final stage runs commands: {kinds}"
     # Everything it holds comes from the build stage.
