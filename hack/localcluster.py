@@ -22,13 +22,18 @@ Interface::
 
     cp = ControlPlane(pod_runner_repository="ghcr.io/arkonis-dev/ark")   # kwok leaves those pods
     start_pod_runner(cp.kubeconfig, pod_logs, logs, tied=True)          # ... to hack/podrunner
+    cp = ControlPlane(pod_runner_repository=..., pod_runner_sandbox=True)   # and the redis image's
+    start_pod_runner(cp.kubeconfig, pod_logs, logs, tied=True, sandbox=True)
 
-Command line (``python hack/localcluster.py``): ``up [--state DIR] [--agent-env KEY=VALUE]...``,
-``down [--state DIR]``, ``status [--state DIR]``. ``up`` starts the control plane (kwok leaving
-ark-image pods to the pod runner), Redis, installs the CRDs and the operator's ServiceAccount and
-RBAC, starts ``ark-operator`` under that ServiceAccount's token and the pod runner, leaves them
-running and records them in ``DIR/state.json``; ``down`` stops exactly those processes (the pod
-runner first, which stops the agent processes it started).
+Command line (``python hack/localcluster.py``): ``up [--state DIR] [--agent-env KEY=VALUE]...
+[--operator host|in-cluster]``, ``down [--state DIR]``, ``status [--state DIR]``. ``up`` starts the
+control plane (kwok leaving ark-image pods to the pod runner), Redis, installs the CRDs and the
+operator's ServiceAccount and RBAC, starts ``ark-operator`` under that ServiceAccount's token and
+the pod runner, leaves them running and records them in ``DIR/state.json``; ``down`` stops exactly
+those processes (the pod runner first, which stops the agent processes it started).
+``--operator in-cluster`` starts only the control plane and a sandboxed pod runner (which also
+runs the redis image): ``make deploy`` then installs ark as into any cluster, and the operator
+and Redis run as pods.
 """
 
 from __future__ import annotations
@@ -58,6 +63,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+from podrunner.images import REDIS_REPOSITORIES
 from podrunner.serving import free_port
 from podrunner.stages import DEFAULT_REPOSITORY, runner_stages
 
@@ -407,10 +413,12 @@ class ControlPlane:
         *,
         tied: bool = True,
         pod_runner_repository: str | None = None,
+        pod_runner_sandbox: bool = False,
     ) -> None:
         self.bin_dir = bin_dir or cache_dir() / "bin"
         self.stages = (bin_dir.parent if bin_dir else cache_dir()) / "kwok-stages.yaml"
         self.pod_runner_repository = pod_runner_repository
+        self.pod_runner_sandbox = pod_runner_sandbox
         self._own_workdir = workdir is None
         self.workdir = workdir or Path(tempfile.mkdtemp(prefix="ark-cluster-"))
         self.tied = tied
@@ -453,7 +461,10 @@ class ControlPlane:
         stages = self.stages
         if self.pod_runner_repository:
             stages = self.workdir / "kwok-stages.yaml"
-            stages.write_text(runner_stages(self.stages.read_text(), self.pod_runner_repository))
+            # A sandboxed runner also runs the redis image (it can give redis its /data volume).
+            extra = REDIS_REPOSITORIES if self.pod_runner_sandbox else ()
+            repositories = (self.pod_runner_repository, *extra)
+            stages.write_text(runner_stages(self.stages.read_text(), repositories))
         logs = self.workdir / "logs"
         self.pki = pki = Pki.create(self.workdir / "pki")
 
@@ -842,8 +853,11 @@ def start_operator(
     return proc, url
 
 
-def start_pod_runner(kubeconfig: Path, pod_log_dir: Path, log_dir: Path, *, tied: bool) -> Proc:
-    """``python -m podrunner`` for the fake node; returns once its watches are synced."""
+def start_pod_runner(
+    kubeconfig: Path, pod_log_dir: Path, log_dir: Path, *, tied: bool, sandbox: bool = False
+) -> Proc:
+    """``python -m podrunner`` for the fake node (``--sandbox``: see the podrunner); returns once
+    its watches are synced."""
     ready = log_dir / "podrunner.ready"
     args = [
         sys.executable,
@@ -852,6 +866,7 @@ def start_pod_runner(kubeconfig: Path, pod_log_dir: Path, log_dir: Path, *, tied
         f"--kubeconfig={kubeconfig}",
         f"--log-dir={pod_log_dir}",
         f"--ready-file={ready}",
+        *(["--sandbox", f"--data-dir={log_dir.parent / 'pod-data'}"] if sandbox else []),
     ]
     path = os.pathsep.join(p for p in (str(HACK_DIR), os.environ.get("PYTHONPATH", "")) if p)
     proc = _spawn("podrunner", args, log_dir, tied=tied, env={**os.environ, "PYTHONPATH": path})
@@ -869,17 +884,67 @@ def _timed(label: str) -> Iterator[None]:
     print(f"{label} in {time.monotonic() - started:.1f} s")
 
 
-def _up(state_dir: Path, agent_env: list[str]) -> int:
-    # Refused before anything starts; the message names the entry, never its value.
-    names = [name for name, _ in parse_env_assignments(agent_env)]
+def _running(state_dir: Path) -> bool:
+    """True (after saying so) when ``up`` already runs there; a dead cluster is cleaned up."""
     state_file = state_dir / "state.json"
     if state_file.exists():
         state = ClusterState.load(state_file)
         if any(p.alive() for p in state.procs):
             print(f"already running (agent env: {', '.join(state.agent_env) or 'none'})")
             print(f"  export KUBECONFIG={state.kubeconfig}")
-            return 0
+            return True
         _down(state_dir)
+    return False
+
+
+def _up_in_cluster(state_dir: Path) -> int:
+    """The control plane and a sandboxed pod runner: the operator and Redis come as pods (make deploy)."""
+    if _running(state_dir):
+        return 0
+    state_dir.mkdir(parents=True, exist_ok=True)
+    workdir = Path(tempfile.mkdtemp(prefix="ark-cluster-"))
+    logs = workdir / "logs"
+    started: list[Proc] = []
+    try:
+        cp = ControlPlane(
+            workdir=workdir, tied=False, pod_runner_repository=DEFAULT_REPOSITORY, pod_runner_sandbox=True
+        )
+        with _timed("control plane ready (warm start)"):
+            cp.start()
+        started += cp.procs
+        state = cp.state()
+        kubeconfig = state_dir.resolve() / "kubeconfig"
+        shutil.copy(cp.kubeconfig, kubeconfig)
+        state.kubeconfig = str(kubeconfig)
+        pod_logs = logs / "pods"
+        runner = start_pod_runner(kubeconfig, pod_logs, logs, tied=False, sandbox=True)
+        started.append(runner)
+    except BaseException:
+        for proc in reversed(started):
+            _stop(proc)
+        shutil.rmtree(workdir, ignore_errors=True)
+        raise
+    state.procs = started
+    state.pod_logs = str(pod_logs)
+    state.save(state_dir / "state.json")
+    print(f"Kubernetes {K8S_VERSION} API server: {state.server}")
+    print(
+        f"pod runner: pid {runner.pid}, sandboxed: runs ark-image and redis pods of node {NODE_NAME} "
+        "with their volumes, ServiceAccount tokens and Services"
+    )
+    print(f"logs: {logs}/<component>.log, pods in {pod_logs}/<namespace>_<pod>.log")
+    print(f"\n  export KUBECONFIG={state.kubeconfig}")
+    print("  make deploy AGENT_ENV='AGENT_PROVIDER=mock'   # the operator and Redis, as pods")
+    print("\nStop it with: make cluster-down")
+    return 0
+
+
+def _up(state_dir: Path, agent_env: list[str]) -> int:
+    # Refused before anything starts; the message names the entry, never its value.
+    names = [name for name, _ in parse_env_assignments(agent_env)]
+    if _running(state_dir):
+        return 0
+    state_file = state_dir / "state.json"
     state_dir.mkdir(parents=True, exist_ok=True)
     workdir = Path(tempfile.mkdtemp(prefix="ark-cluster-"))
     logs = workdir / "logs"
@@ -979,8 +1044,16 @@ def main(argv: list[str] | None = None) -> int:
         metavar="KEY=VALUE",
         help="up: passed to ark-operator as --agent-env (repeatable)",
     )
+    parser.add_argument(
+        "--operator",
+        choices=["host", "in-cluster"],
+        default="host",
+        help="up: ark-operator as a local process (host), or nothing but the cluster, for make deploy",
+    )
     args = parser.parse_args(argv)
     try:
+        if args.command == "up" and args.operator == "in-cluster":
+            return _up_in_cluster(args.state)
         if args.command == "up":
             return _up(args.state, args.agent_env)
         if args.command == "down":

@@ -29,6 +29,8 @@ SUBCOMMANDS: tuple[tuple[str, str], ...] = (
     ("submit", "send a task to a dynamic team's entry role in the cluster"),
     ("status", "show the runs of a namespace, or one run's steps and output"),
     ("retry", "run an ArkRun's failed steps (or one and those after) again"),
+    ("init", "scaffold a project: a quickstart team, .env.example, a README"),
+    ("completion", "print a shell completion script (bash, zsh, fish)"),
 )
 
 
@@ -39,16 +41,16 @@ def chosen_command(argv: Sequence[str]) -> str | None:
     return first if first in dict(SUBCOMMANDS) else None
 
 
-def build_parser(command: str | None = None) -> argparse.ArgumentParser:
-    """The `ark` argument parser; only ``command``'s module is imported to register its parser
-    in full, the others are listed with their summary."""
+def build_parser(command: str | None = None, *, every: bool = False) -> argparse.ArgumentParser:
+    """The `ark` argument parser; only ``command``'s module (with ``every``, each one's) is
+    imported to register its parser in full, the others are listed with their summary."""
     parser = argparse.ArgumentParser(
         prog="ark", description="Run LLM agent teams locally or on Kubernetes (arkonis.dev/v1alpha1)."
     )
     parser.add_argument("--version", action="version", version=f"ark {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name, summary in SUBCOMMANDS:
-        if name == command:
+        if every or name == command:
             importlib.import_module(f"ark.cli.{name}").register(subparsers)
         else:
             subparsers.add_parser(name, help=summary)
@@ -60,6 +62,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     # pydantic looks for plugins in every installed distribution's entry points the first time a
     # model is used (~5 ms); the ark command uses none.
     os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
+    if "_ARGCOMPLETE" in os.environ:
+        # A shell asking for completions (the script `ark completion` prints): answer and exit.
+        from ark.cli.complete import complete
+
+        complete(build_parser(every=True))
     args_in = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser(chosen_command(args_in))
     args = parser.parse_args(args_in)

@@ -22,10 +22,15 @@ Modules, one job each:
 * :mod:`podrunner.backoff`: the crash-loop back-off
 * :mod:`podrunner.status`: the pod status, computed as the kubelet computes it
 * :mod:`podrunner.container` / :mod:`podrunner.pod`: the lifecycle of a container / a pod
+* :mod:`podrunner.images`: the images it runs (ark, and redis with ``--sandbox``) and their programs
+* :mod:`podrunner.sandbox` / :mod:`podrunner.pod_sandbox`: ``--sandbox``: a container's own mount
+  namespace with its volumes (:mod:`podrunner.volumes`), ``/etc/hosts`` and hostname
+* :mod:`podrunner.services`: ``--sandbox``: Services at loopback addresses, proxied to their pods
 * :mod:`podrunner.runner`: the watches, one worker per pod; ``__main__``: the command line
 
-Deviations from a kubelet, all because the processes are plain processes of the current user
-on the host: ports (above); ``podIP`` and ``hostIP`` are ``127.0.0.1``; no volumes (``/tmp`` is
+Deviations from a kubelet (``--sandbox`` lifts the volume, hostname, Service and service-link
+ones, hack/README.md), all because the processes are plain processes of the current user on the
+host: ports (above); ``podIP`` and ``hostIP`` are ``127.0.0.1``; no volumes (``/tmp`` is
 the host's), no ``securityContext`` (processes run as the current user), no resource limits, no
 service-link variables, no init or ephemeral containers, no ``kubectl logs``/``exec`` (the
 logs are files, one per pod). Containers of other images in the same pod are not run and stay

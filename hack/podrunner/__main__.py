@@ -69,10 +69,22 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument(
         "--ready-file", type=Path, help="written once the watches are synced, removed on exit"
     )
+    parser.add_argument(
+        "--sandbox",
+        action="store_true",
+        help="each container in its own mount namespace with its volumes (the ServiceAccount token "
+        "included) and an /etc/hosts naming the cluster's Services, which the runner proxies; runs "
+        "the redis image too (needs root)",
+    )
+    parser.add_argument(
+        "--data-dir", type=Path, help="with --sandbox: the pods' volumes (default: <log-dir>/../pod-data)"
+    )
     parser.add_argument("--log-level", default="info", choices=("debug", "info", "warning", "error"))
     args = parser.parse_args(argv)
     if args.backoff_max < args.backoff_base:
         parser.error("--backoff-max must be at least --backoff-base")
+    if args.sandbox and os.geteuid() != 0:
+        parser.error("--sandbox mounts volumes in a mount namespace of each container: run as root")
     return args
 
 
@@ -85,6 +97,8 @@ async def _main(args: argparse.Namespace) -> int:
         backoff_base=args.backoff_base,
         backoff_cap=args.backoff_max,
         shutdown_grace=args.shutdown_grace,
+        sandbox=args.sandbox,
+        data_dir=(args.data_dir or args.log_dir.parent / "pod-data").resolve(),
     )
     settings.log_dir.mkdir(parents=True, exist_ok=True)
     stop = asyncio.Event()

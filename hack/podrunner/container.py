@@ -2,9 +2,10 @@
 
 Interface::
 
-    worker = ContainerWorker(cluster, pod_ref, spec, view, on_change=mark_dirty)
+    worker = ContainerWorker(cluster, pod_ref, spec, view, on_change=mark_dirty, image=image, sandbox=None)
     task = asyncio.create_task(worker.run())     # returns once the container will not run again
     worker.config_changed()                      # a ConfigMap/Secret/the node changed: retry a blocked start
+    worker.served_port(6379)                     # where the container's port 6379 listens here, or None
     await worker.stop(grace=30)                  # SIGTERM, SIGKILL after the grace; then run() returns
 
 ``pod_ref`` is a callable returning the latest pod object. ``view`` (a
@@ -17,9 +18,13 @@ Lifecycle, as the kubelet's:
   is missing the container is not started: ``waiting.reason: CreateContainerConfigError`` with
   the kubelet's message (and a ``Failed`` Event), retried when a ConfigMap or Secret of the
   namespace changes.
-* ``command`` + ``args`` are expanded with that environment, ``PATH`` defaults to the image's,
-  the served port moves to a free one (:mod:`podrunner.serving`), and the process starts in
-  ``workingDir`` (default ``/``). A start failure is ``terminated.reason: StartError``, exit 128.
+* ``command`` (else the image's entrypoint, :mod:`podrunner.images`) + ``args`` are expanded with
+  that environment, ``PATH`` defaults to the image's, the served port moves to a free one
+  (:mod:`podrunner.serving`), and the process starts in ``workingDir`` (default ``/``). A start
+  failure is ``terminated.reason: StartError``, exit 128.
+* With a :class:`~podrunner.pod_sandbox.PodSandbox` (``--sandbox``), the process starts in the
+  pod's view: its volumes mounted, its ``/etc/hosts``, the API server's service-link variables.
+  A volume whose source is missing blocks the start as a missing ConfigMap does.
 * Probes (:mod:`podrunner.probes`) set ``started`` and ``ready``; a failed liveness or startup
   probe stops the process (grace as for deletion) so that it restarts.
 * On exit: ``terminated`` with the exit code (``Completed`` for 0, else ``Error``). Unless the
@@ -42,12 +47,15 @@ from podrunner import probes
 from podrunner.backoff import CrashBackoff
 from podrunner.context import Cluster
 from podrunner.env import ContainerConfigError, expand_all, kubelet_env
+from podrunner.images import Image
+from podrunner.pod_sandbox import PodSandbox, service_env
 from podrunner.process import Process, StartError
 from podrunner.serving import Launch, free_port, localise
 from podrunner.status import CONTAINER_ID_SCHEME, LOOPBACK, ContainerView, Running, Terminated, Waiting
 
 Obj = dict[str, Any]
 log = logging.getLogger("podrunner")
+VOLUME_RETRY_SECONDS = 5.0
 
 
 def _now() -> datetime.datetime:
@@ -79,8 +87,15 @@ class ContainerWorker:
         spec: Obj,
         view: ContainerView,
         on_change: Callable[[], None],
+        *,
+        image: Image,
+        sandbox: PodSandbox | None,
     ) -> None:
         self.cluster = cluster
+        self.image = image
+        self.sandbox = sandbox
+        self.launch: Launch | None = None
+        """How the running process was started (its ports), while one runs."""
         self.settings = cluster.settings
         self.pod_ref = pod_ref
         self.spec = spec
@@ -95,6 +110,13 @@ class ContainerWorker:
         self._config_changed = asyncio.Event()
 
     # ------------------------------------------------------------------ control
+
+    def served_port(self, pod_port: int) -> int | None:
+        """The loopback port the running process serves ``pod_port`` on, or None."""
+        launch = self.launch
+        if launch is None or launch.host_port is None or launch.pod_port != pod_port:
+            return None
+        return launch.host_port
 
     def config_changed(self) -> None:
         """Something the environment may read changed: a start blocked on its configuration is retried."""
@@ -126,6 +148,11 @@ class ContainerWorker:
                 await self._wait_for_config(generation)
                 continue
             finished = await self._run_once(env)
+            if finished is None:
+                # A volume could not be set up: retried when a source appears, and in any case
+                # after a while (a token request may fail only for a moment).
+                await self._wait_for_config(generation, timeout=VOLUME_RETRY_SECONDS)
+                continue
             if self._stopping.is_set() or not self._restarts(finished.exit_code):
                 return
             self.view.last_state = finished
@@ -147,8 +174,9 @@ class ContainerWorker:
             pod_ips=(LOOPBACK,),
             host_ips=(LOOPBACK,),
             allocatable=self.cluster.allocatable(),
+            service_env=service_env(self.cluster.client.host) if self.sandbox is not None else None,
         )
-        return {"PATH": self.settings.image_path, **env}
+        return {"PATH": self.image.path, **env}
 
     def _blocked(self, message: str) -> None:
         waiting = Waiting("CreateContainerConfigError", message)
@@ -157,10 +185,12 @@ class ContainerWorker:
             self.cluster.events.warning(event_object(self.pod_ref()), "Failed", f"Error: {message}")
         self._set(state=waiting)
 
-    async def _wait_for_config(self, generation: int) -> None:
-        while generation == self._config_generation and not self._stopping.is_set():
-            self._config_changed.clear()
-            await self._config_changed.wait()
+    async def _wait_for_config(self, generation: int, timeout: float | None = None) -> None:
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(timeout):
+                while generation == self._config_generation and not self._stopping.is_set():
+                    self._config_changed.clear()
+                    await self._config_changed.wait()
 
     def _restarts(self, code: int) -> bool:
         policy = (self.pod_ref().get("spec") or {}).get("restartPolicy", "Always")
@@ -183,18 +213,27 @@ class ContainerWorker:
             async with asyncio.timeout(delay):
                 await self._stopping.wait()
 
-    async def _run_once(self, env: dict[str, str]) -> Terminated:
-        command = [str(part) for part in [*(self.spec.get("command") or ()), *(self.spec.get("args") or ())]]
-        launch = localise(expand_all(command, env), env, free_port())
+    async def _start(self, launch: Launch) -> Process:
+        pod = self.pod_ref()
+        if not launch.argv:
+            raise StartError("no command: the pod runner needs the container's command")
+        program = self.image.resolve(launch.argv[0])
+        if program is None:
+            raise StartError(f'exec: "{launch.argv[0]}": executable file not found in {self.image.bin_dir}')
+        argv, env, cwd = list(launch.argv), launch.env, str(self.spec.get("workingDir") or "/")
+        if self.sandbox is not None:
+            program, argv, env = await self.sandbox.wrap(self.spec, program, argv, env)
+            cwd = "/"
+        return await Process.spawn(program, argv, env, cwd=cwd, log=pod_log(self.settings.log_dir, pod))
+
+    async def _run_once(self, env: dict[str, str]) -> Terminated | None:
+        launch = localise(expand_all(self.image.argv(self.spec), env), env, free_port())
         pod = self.pod_ref()
         try:
-            proc = await Process.spawn(
-                launch.argv,
-                launch.env,
-                cwd=str(self.spec.get("workingDir") or "/"),
-                log=pod_log(self.settings.log_dir, pod),
-                bin_dir=self.settings.bin_dir,
-            )
+            proc = await self._start(launch)
+        except ContainerConfigError as error:
+            self._blocked(error.message)
+            return None
         except StartError as error:
             self._mark(f"failed to start: {error}")
             self.cluster.events.warning(event_object(pod), "Failed", f"Error: {error}")
@@ -202,6 +241,7 @@ class ContainerWorker:
             self._set(state=finished, ready=False, started=False)
             return finished
         self._proc = proc
+        self.launch = launch
         container_id = f"{CONTAINER_ID_SCHEME}{proc.pid}"
         served = f", serving pod port {launch.pod_port} on {launch.host_port}" if launch.host_port else ""
         self._mark(f"started pid {proc.pid} (restart {self.view.restart_count}){served}")
@@ -226,6 +266,7 @@ class ContainerWorker:
             await proc.stop(self._grace)
         code = await self._watch(proc, launch)
         self._proc = None
+        self.launch = None
         finished = Terminated(
             code,
             "Completed" if code == 0 else "Error",
@@ -239,7 +280,7 @@ class ContainerWorker:
         return finished
 
     async def _watch(self, proc: Process, launch: Launch) -> int:
-        target = probes.Target(self.spec, launch, self.settings.bin_dir, self.cluster.http)
+        target = probes.Target(self.spec, launch, self.image.bin_dir, self.cluster.http)
         exited = asyncio.create_task(proc.wait())
         probing = asyncio.create_task(self._probe(target))
         try:

@@ -7,6 +7,7 @@ Interface::
 
     class Cluster(Protocol):                     # implemented by the runner
         client: KubeClient; events: EventRecorder; http: httpx.AsyncClient; settings: Settings
+        services: ServiceProxy | None            # with --sandbox: the Services' names and proxy
         def configmap(self, namespace, name) -> dict | None   # from the informer caches
         def secret(self, namespace, name) -> dict | None
         def allocatable(self) -> Mapping[str, str]             # the node's status.allocatable
@@ -18,13 +19,16 @@ import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import httpx
 
 from ark.kube.client import KubeClient
 from ark.kube.events import EventRecorder
 from podrunner.stages import DEFAULT_REPOSITORY
+
+if TYPE_CHECKING:
+    from podrunner.services import ServiceProxy
 
 Obj = dict[str, Any]
 NODE_NAME = "kwok-node-0"
@@ -44,6 +48,11 @@ class Settings:
     backoff_cap: float = 300.0
     shutdown_grace: float = 8.0
     """On the runner's own SIGTERM, the longest a container gets to stop before SIGKILL."""
+    sandbox: bool = False
+    """Each container in its own mount namespace (volumes, /etc/hosts), Services proxied, the
+    redis image run too, the API server's service-link variables set (``--sandbox``; needs root)."""
+    data_dir: Path = Path("podrunner-data")
+    """With ``sandbox``: the pods' volumes and writable layers, one directory per pod."""
 
     @property
     def image_path(self) -> str:
@@ -58,6 +67,7 @@ class Cluster(Protocol):
     events: EventRecorder
     http: httpx.AsyncClient
     settings: Settings
+    services: ServiceProxy | None
 
     def configmap(self, namespace: str, name: str) -> Obj | None:
         """A cached ConfigMap, or None."""

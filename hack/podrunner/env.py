@@ -26,8 +26,9 @@ Interface::
 3. Anything else that is missing raises :class:`ContainerConfigError` with the kubelet's
    message; the kubelet reports it as ``waiting.reason: CreateContainerConfigError``.
 
-Not built: the Docker-link service variables (``KUBERNETES_SERVICE_HOST`` ...), because cluster
-IPs are not routable from the host, and ``fileKeyRef`` (an alpha feature gate).
+The service-link variables (``KUBERNETES_SERVICE_HOST`` ...) are the caller's (``service_env``):
+cluster IPs are not routable from the host, so the runner says where the API server really is.
+Not built: ``fileKeyRef`` (an alpha feature gate).
 """
 
 from __future__ import annotations
@@ -124,6 +125,11 @@ def _field(pod: Obj, path: str, pod_ips: Sequence[str], host_ips: Sequence[str])
     raise ContainerConfigError(f"unsupported fieldPath: {path}")
 
 
+def field_value(pod: Obj, path: str) -> str:
+    """A ``fieldRef`` of the pod's metadata or spec (a downwardAPI volume item)."""
+    return _field(pod, path, (), ())
+
+
 def _resource(container: Obj, selector: Obj, allocatable: Mapping[str, str]) -> str:
     kind, _, name = str(selector.get("resource", "")).partition(".")
     if kind not in ("requests", "limits") or name not in ("cpu", "memory", "ephemeral-storage"):
@@ -181,11 +187,15 @@ def kubelet_env(
     pod_ips: Sequence[str] | None = None,
     host_ips: Sequence[str] | None = None,
     allocatable: Mapping[str, str] | None = None,
+    service_env: Mapping[str, str] | None = None,
 ) -> dict[str, str]:
     """The environment the kubelet gives ``container`` of ``pod`` (see the module docstring).
 
-    ``pod_ips`` / ``host_ips`` default to what the pod's status reports.
+    ``pod_ips`` / ``host_ips`` default to what the pod's status reports. ``service_env`` are the
+    service-link variables (``KUBERNETES_SERVICE_HOST`` ...): ``$(VAR)`` can use them, and they
+    are added last, for the names the container does not set itself.
     """
+    services = dict(service_env or {})
     status = pod.get("status") or {}
     if pod_ips is None:
         pod_ips = [entry["ip"] for entry in status.get("podIPs") or ()] or (
@@ -211,7 +221,7 @@ def kubelet_env(
         source = var.get("valueFrom")
         value: str | None
         if var.get("value") or source is None:
-            value = expand(var.get("value", ""), env)
+            value = expand(var.get("value", ""), {**services, **env})
         elif "fieldRef" in source:
             value = _field(pod, source["fieldRef"]["fieldPath"], pod_ips, host_ips)
         elif "resourceFieldRef" in source:
@@ -228,4 +238,6 @@ def kubelet_env(
             raise ContainerConfigError(f"unsupported valueFrom in env var {name}: {sorted(source)}")
         if value is not None:
             env[name] = value
+    for name, value in services.items():
+        env.setdefault(name, value)
     return env

@@ -7,6 +7,8 @@ Interface::
     worker.update(pod)                # the latest object (a deletionTimestamp starts termination)
     worker.deleted()                  # the pod is gone from the API (force delete)
     worker.config_changed()           # a ConfigMap / Secret of its namespace changed
+    worker.served_port(6379)          # the loopback port a container serves 6379 (or "redis") on
+    worker.ready()                    # every container ready, as the Ready condition says
     await worker.shutdown()           # the runner stops: stop the processes, report them stopped
     await worker.finished             # the worker is done (after termination or shutdown)
 
@@ -34,8 +36,10 @@ from ark.kube.client import ApiError, Conflict, KubeClient, NotFound, PatchType,
 from ark.kube.resources import PODS
 from podrunner.container import ContainerWorker, pod_key
 from podrunner.context import Cluster
-from podrunner.stages import runs_image
+from podrunner.images import Image, image_of
+from podrunner.pod_sandbox import PodSandbox
 from podrunner.status import ContainerView, Terminated, Waiting, pod_status
+from podrunner.volumes import pod_directory
 
 Obj = dict[str, Any]
 log = logging.getLogger("podrunner")
@@ -63,7 +67,7 @@ def _restored_view(spec: Obj, previous: Obj | None) -> ContainerView:
 class PodWorker:
     """Runs one pod (see the module docstring)."""
 
-    def __init__(self, cluster: Cluster, pod: Obj) -> None:
+    def __init__(self, cluster: Cluster, pod: Obj, images: tuple[Image, ...]) -> None:
         self.cluster = cluster
         self.client: KubeClient = cluster.client
         self.pod = pod
@@ -76,15 +80,28 @@ class PodWorker:
         previous = {c.get("name"): c for c in status.get("containerStatuses") or ()}
         specs = (pod.get("spec") or {}).get("containers") or ()
         self.views = [_restored_view(spec, previous.get(spec["name"])) for spec in specs]
-        repository = cluster.settings.repository
+        settings = cluster.settings
+        self.sandbox = (
+            PodSandbox(cluster, pod, pod_directory(settings.data_dir, pod)) if settings.sandbox else None
+        )
         self.containers = []
         for spec, view in zip(specs, self.views, strict=True):
-            if runs_image(view.image, repository):
+            image = image_of(view.image, images)
+            if image is not None:
                 self.containers.append(
-                    ContainerWorker(cluster, lambda: self.pod, spec, view, self._mark_dirty)
+                    ContainerWorker(
+                        cluster,
+                        lambda: self.pod,
+                        spec,
+                        view,
+                        self._mark_dirty,
+                        image=image,
+                        sandbox=self.sandbox,
+                    )
                 )
             else:
-                view.state = Waiting("ContainerCreating", f"the pod runner runs only images of {repository}")
+                known = ", ".join(r for i in images for r in i.repositories)
+                view.state = Waiting("ContainerCreating", f"the pod runner runs only images of {known}")
         self._dirty = asyncio.Event()
         self._terminating = asyncio.Event()
         self._gone = False
@@ -111,6 +128,21 @@ class PodWorker:
         """The pod was removed from the API without waiting for us (``--force``)."""
         self._gone = True
         self._terminating.set()
+
+    def served_port(self, target: int | str) -> int | None:
+        """Where a running container serves ``target`` (a port, or a declared port's name) here."""
+        for container in self.containers:
+            number: int | str | None = target
+            if isinstance(target, str) and not target.isdigit():
+                named = [p for p in container.spec.get("ports") or () if p.get("name") == target]
+                number = named[0].get("containerPort") if named else None
+            if number is not None and (port := container.served_port(int(number))) is not None:
+                return port
+        return None
+
+    def ready(self) -> bool:
+        """True while every container of the pod is ready."""
+        return bool(self.views) and all(view.ready for view in self.views)
 
     def config_changed(self) -> None:
         """Retry containers whose start is blocked on a ConfigMap or Secret."""
@@ -169,6 +201,8 @@ class PodWorker:
             with contextlib.suppress(asyncio.CancelledError):
                 await writer
         await self._report_stopped()
+        if self.sandbox is not None and not self._shutting_down:
+            await self.sandbox.remove()
         await self._delete()
 
     async def _report_stopped(self) -> None:

@@ -35,7 +35,7 @@ from typing import Any
 import httpx
 
 from podrunner.process import resolve_program
-from podrunner.serving import Launch
+from podrunner.serving import Launch, probe_command
 
 Obj = dict[str, Any]
 FAST_INTERVAL = 0.1
@@ -126,7 +126,7 @@ async def _tcp(action: Obj, target: Target, timeout: float) -> Outcome:
 
 
 async def _exec(action: Obj, target: Target, timeout: float) -> Outcome:
-    command = [str(part) for part in action.get("command") or ()]
+    command = probe_command([str(part) for part in action.get("command") or ()], target.launch)
     program = resolve_program(command[0], target.bin_dir) if command else None
     if program is None:
         return Outcome(False, f"exec probe: {command[:1]} is not a program of the image")

@@ -3,14 +3,14 @@
 Interface::
 
     program = resolve_program("ark-runtime", bin_dir)      # Path or None
-    proc = await Process.spawn(argv, env, cwd="/", log=path)   # raises StartError
+    proc = await Process.spawn(program, argv, env, cwd="/", log=path)   # raises StartError
     proc.pid, proc.started_at                              # wall-clock start (datetime, UTC)
     code = await proc.wait()                               # container exit code (128 + signal)
     code = await proc.stop(grace=30)                       # SIGTERM, SIGKILL after the grace
     proc.kill()                                            # SIGKILL now
 
-The image's filesystem is the venv's bin directory: a command is looked up there by its
-basename (``/usr/local/bin/ark-runtime`` and ``ark-runtime`` are the same program). Each
+An image's filesystem is a bin directory (the venv's for the ark image): a command is looked up
+there by its basename (``/usr/local/bin/ark-runtime`` and ``ark-runtime`` are the same program). Each
 process leads its own session, so a Ctrl-C meant for the runner does not reach it, and gets
 ``SIGKILL`` if the runner itself dies (``PR_SET_PDEATHSIG``), so none outlives it. When the main
 process ends, whatever it left behind in its process group is killed, as a container's
@@ -61,14 +61,9 @@ class Process:
 
     @classmethod
     async def spawn(
-        cls, argv: Sequence[str], env: Mapping[str, str], *, cwd: str, log: Path, bin_dir: Path
+        cls, program: Path, argv: Sequence[str], env: Mapping[str, str], *, cwd: str, log: Path
     ) -> Process:
-        """Start ``argv`` (``argv[0]`` resolved in ``bin_dir``) with exactly ``env``."""
-        if not argv:
-            raise StartError("no command: the pod runner needs the container's command")
-        program = resolve_program(argv[0], bin_dir)
-        if program is None:
-            raise StartError(f'exec: "{argv[0]}": executable file not found in {bin_dir}')
+        """Start ``program`` with the arguments ``argv[1:]`` and exactly ``env``."""
         log.parent.mkdir(parents=True, exist_ok=True)
         with log.open("ab") as out:
             try:

@@ -13,6 +13,10 @@ from the cache and a start blocked on a missing object is retried the moment it 
 the Node, for the allocatable resources the downward API reports. Pods are looked at only once
 those caches are filled, so a Secret that exists is never reported missing.
 
+With ``--sandbox`` (:mod:`podrunner.pod_sandbox`) the redis image is run too, and Services are
+watched as well: the :class:`~podrunner.services.ServiceProxy` gives each Service a loopback
+address, a line in every pod's ``/etc/hosts`` and a proxy to the ready pods it selects.
+
 The runner talks to the API with the credentials it is given (the cluster admin in
 ``make cluster-up`` and the tests), not a node identity.
 """
@@ -32,7 +36,9 @@ from ark.kube.events import EventRecorder
 from ark.kube.informer import EventHandler, InformerFactory, SharedInformer
 from ark.kube.resources import CONFIGMAPS, PODS, SECRETS, Resource
 from podrunner.context import Settings
+from podrunner.images import known_images, repositories
 from podrunner.pod import PodWorker
+from podrunner.services import SERVICES, ServiceProxy
 from podrunner.stages import is_runner_pod
 
 Obj = dict[str, Any]
@@ -51,10 +57,18 @@ class PodRunner:
         # Probes skip TLS verification, as the kubelet's do.
         self.http = httpx.AsyncClient(verify=False, follow_redirects=True)
         self.workers: dict[str, PodWorker] = {}
+        images = known_images(settings)
+        # Without the sandbox there are no volumes, so the redis image (it needs its /data) is kwok's.
+        self.images = images if settings.sandbox else images[:1]
+        self.repositories = repositories(self.images)
         self._factory = InformerFactory(client)
         self._configmaps = self._factory.informer(CONFIGMAPS)
         self._secrets = self._factory.informer(SECRETS)
         self._node = self._factory.informer(NODES, field_selector=f"metadata.name={settings.node}")
+        self.services: ServiceProxy | None = None
+        if settings.sandbox:
+            self.services = ServiceProxy(self._backends)
+            self._service_informer = self._factory.informer(SERVICES)
 
     # ------------------------------------------------------------------ Cluster
 
@@ -84,6 +98,15 @@ class PodRunner:
         self._configmaps.add_event_handler(namespaced)
         self._secrets.add_event_handler(namespaced)
         self._node.add_event_handler(EventHandler(on_update=lambda _, __: self._all_changed()))
+        if self.services is not None:
+            proxy = self.services
+            self._service_informer.add_event_handler(
+                EventHandler(
+                    on_add=proxy.service_changed,
+                    on_update=lambda _, new: proxy.service_changed(new),
+                    on_delete=proxy.service_deleted,
+                )
+            )
         self._factory.start()
         pods: SharedInformer | None = None
         try:
@@ -100,10 +123,11 @@ class PodRunner:
             if not await pods.wait_for_sync(timeout=SYNC_TIMEOUT):
                 raise RuntimeError(f"the pods of node {self.settings.node} did not sync")
             log.info(
-                "running pods of image %s bound to node %s (logs in %s)",
-                self.settings.repository,
+                "running pods of images %s bound to node %s (logs in %s%s)",
+                ", ".join(self.repositories),
                 self.settings.node,
                 self.settings.log_dir,
+                f", sandboxed, data in {self.settings.data_dir}" if self.settings.sandbox else "",
             )
             if on_ready is not None:
                 on_ready()
@@ -119,6 +143,8 @@ class PodRunner:
             log.info("stopping %d pods", len(workers))
         await asyncio.gather(*(worker.shutdown() for worker in workers), return_exceptions=True)
         await self._factory.stop()
+        if self.services is not None:
+            await self.services.close()
         with contextlib.suppress(Exception):
             await self.events.stop()
         await self.http.aclose()
@@ -126,12 +152,12 @@ class PodRunner:
     # ------------------------------------------------------------------ events
 
     def _pod_changed(self, pod: Obj) -> None:
-        if not is_runner_pod(pod, self.settings.repository):
+        if not is_runner_pod(pod, self.repositories):
             return
         uid = pod["metadata"]["uid"]
         worker = self.workers.get(uid)
         if worker is None:
-            worker = PodWorker(self, pod)
+            worker = PodWorker(self, pod, self.images)
             self.workers[uid] = worker
             worker.finished.add_done_callback(lambda _: self._forget(uid, worker))
             worker.start()
@@ -141,6 +167,19 @@ class PodRunner:
         worker = self.workers.get(pod["metadata"]["uid"])
         if worker is not None:
             worker.deleted()
+
+    def _backends(self, namespace: str, selector: dict[str, str], target_port: int | str) -> list[int]:
+        """The loopback ports of the ready pods of ``namespace`` that ``selector`` matches."""
+        ports = []
+        for worker in self.workers.values():
+            labels = worker.pod["metadata"].get("labels") or {}
+            if worker.namespace != namespace or not worker.ready():
+                continue
+            if all(labels.get(key) == value for key, value in selector.items()):
+                port = worker.served_port(target_port)
+                if port is not None:
+                    ports.append(port)
+        return ports
 
     def _forget(self, uid: str, worker: PodWorker) -> None:
         if self.workers.get(uid) is worker:

@@ -8,6 +8,7 @@ Interface::
     launch.pod_port                    # where it would listen in a pod (8080), or None
     launch.host_port                   # where it listens here
     launch.map_port("health", container)   # a probe's port (name or number) -> the port to dial
+    probe_command(["redis-cli", "ping"], launch)   # an exec probe's command, told the port too
 
 This is the runner's one deviation from a kubelet. In a pod each container has the pod's own
 network namespace and listens on its declared port; here two agents cannot both bind 8080. The
@@ -15,7 +16,10 @@ image's two entry points are told where to listen instead:
 
 * ``ark-runtime``: ``AGENT_HEALTH_PORT`` is set (the pod's value, default 8080, is its pod port);
 * ``ark-operator``: every ``--metrics-addr`` is replaced by ``--metrics-addr=127.0.0.1:<port>``
-  (the pod port comes from the flag, else ``METRICS_ADDR``, else 8081).
+  (the pod port comes from the flag, else ``METRICS_ADDR``, else 8081);
+* ``redis-server`` (the redis image): ``--port <port> --bind 127.0.0.1`` are appended (the last
+  occurrence wins; the pod port is an earlier ``--port``, else 6379), and an exec probe running
+  ``redis-cli`` gets ``-p <port>``.
 
 Other commands run unchanged. A probe whose port is the pod port, or the name of a declared
 ``containerPort`` equal to it, dials the assigned port; any other port is dialled as declared.
@@ -23,6 +27,7 @@ Other commands run unchanged. A probe whose port is the pod port, or the name of
 
 from __future__ import annotations
 
+import itertools
 import os
 import socket
 from dataclasses import dataclass
@@ -31,10 +36,13 @@ from typing import Any
 Obj = dict[str, Any]
 RUNTIME = "ark-runtime"
 OPERATOR = "ark-operator"
+REDIS = "redis-server"
+REDIS_CLI = "redis-cli"
 RUNTIME_PORT_VARIABLE = "AGENT_HEALTH_PORT"
 OPERATOR_FLAG = "--metrics-addr"
 DEFAULT_RUNTIME_PORT = 8080
 DEFAULT_OPERATOR_PORT = 8081
+DEFAULT_REDIS_PORT = 6379
 
 
 def free_port() -> int:
@@ -87,6 +95,21 @@ def _localise_operator(argv: list[str], env: dict[str, str], host_port: int) -> 
     return Launch(new_argv, env, pod_port, host_port)
 
 
+def _localise_redis(argv: list[str], env: dict[str, str], host_port: int) -> Launch:
+    pod_port: int | None = DEFAULT_REDIS_PORT
+    for flag, value in itertools.pairwise(argv):
+        if flag == "--port":
+            pod_port = int(value) if value.isdigit() else None
+    return Launch([*argv, "--port", str(host_port), "--bind", "127.0.0.1"], env, pod_port, host_port)
+
+
+def probe_command(command: list[str], launch: Launch) -> list[str]:
+    """An exec probe's command: ``redis-cli`` is told the port its server listens on here."""
+    if command and os.path.basename(command[0]) == REDIS_CLI and launch.host_port is not None:
+        return [command[0], "-p", str(launch.host_port), *command[1:]]
+    return command
+
+
 def localise(argv: list[str], env: dict[str, str], host_port: int) -> Launch:
     """``argv`` / ``env`` of one container, told to serve on ``host_port`` (see the module docstring)."""
     program = os.path.basename(argv[0]) if argv else ""
@@ -96,4 +119,6 @@ def localise(argv: list[str], env: dict[str, str], host_port: int) -> Launch:
         return Launch(list(argv), {**env, RUNTIME_PORT_VARIABLE: str(host_port)}, pod_port, host_port)
     if program == OPERATOR:
         return _localise_operator(argv, env, host_port)
+    if program == REDIS:
+        return _localise_redis(argv, env, host_port)
     return Launch(list(argv), env, None, None)

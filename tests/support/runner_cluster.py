@@ -34,9 +34,10 @@ BACKOFF_BASE = 0.2
 class PodRunnerProcess(LoggedProcess):
     """``python -m podrunner`` for the test cluster's node, with a short crash back-off."""
 
-    def __init__(self, kubeconfig: Path, log_dir: Path) -> None:
+    def __init__(self, kubeconfig: Path, log_dir: Path, *, sandbox: bool = False) -> None:
         self.log_dir = log_dir
         self.ready_file = log_dir / "ready"
+        sandboxed = ["--sandbox", f"--data-dir={log_dir / 'pod-data'}"] if sandbox else []
         args = [
             sys.executable,
             "-m",
@@ -47,6 +48,7 @@ class PodRunnerProcess(LoggedProcess):
             f"--backoff-base={BACKOFF_BASE}",
             # The back-off starts over after 2 * max of quiet: keep that longer than a restart takes.
             "--backoff-max=30",
+            *sandboxed,
         ]
         super().__init__(args, {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(HACK_DIR)}, "podrunner-")
 

@@ -219,3 +219,19 @@ def test_resource_references_round_up_and_fall_back_to_the_node() -> None:
     bad = {"name": "c", "env": [{"name": "X", "valueFrom": ref("limits.gpu")}]}
     with pytest.raises(ContainerConfigError, match=r"^unsupported container resource : limits\.gpu$"):
         env_of(bad)
+
+
+def test_service_links_are_usable_and_never_override_the_container() -> None:
+    container = {
+        "name": "c",
+        "env": [
+            {"name": "API", "value": "https://$(KUBERNETES_SERVICE_HOST):$(KUBERNETES_SERVICE_PORT)"},
+            {"name": "KUBERNETES_SERVICE_PORT", "value": "6443"},
+        ],
+    }
+    services = {"KUBERNETES_SERVICE_HOST": "127.0.0.1", "KUBERNETES_SERVICE_PORT": "36001"}
+    assert env_of(container, service_env=services) == {
+        "API": "https://127.0.0.1:36001",
+        "KUBERNETES_SERVICE_PORT": "6443",
+        "KUBERNETES_SERVICE_HOST": "127.0.0.1",
+    }

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from podrunner.serving import free_port, localise
+from podrunner.serving import free_port, localise, probe_command
 
 AGENT = {
     "name": "agent",
@@ -47,6 +47,24 @@ def test_probes_naming_or_numbering_the_served_port_are_redirected() -> None:
     assert launch.map_port("nope", AGENT) is None
     operator = localise(["ark-operator", "--metrics-addr=:8081"], {}, 41007)
     assert operator.map_port("metrics", OPERATOR) == 41007
+
+
+def test_redis_server_listens_on_loopback_at_the_assigned_port() -> None:
+    args = ["redis-server", "--appendonly", "yes", "--dir", "/data", "--save", ""]
+    launch = localise(args, {}, 41008)
+    assert launch.argv == [*args, "--port", "41008", "--bind", "127.0.0.1"]
+    assert (launch.pod_port, launch.host_port) == (6379, 41008)
+    assert localise(["/usr/bin/redis-server", "--port", "7000"], {}, 41009).pod_port == 7000
+    redis = {"name": "redis", "ports": [{"name": "redis", "containerPort": 6379}]}
+    assert launch.map_port("redis", redis) == 41008
+
+
+def test_an_exec_probe_of_redis_cli_is_told_the_port() -> None:
+    launch = localise(["redis-server"], {}, 41010)
+    assert probe_command(["redis-cli", "ping"], launch) == ["redis-cli", "-p", "41010", "ping"]
+    assert probe_command(["cat", "/tmp/ready"], launch) == ["cat", "/tmp/ready"]
+    unserved = localise(["python"], {}, 41011)
+    assert probe_command(["redis-cli", "ping"], unserved) == ["redis-cli", "ping"]
 
 
 def test_free_ports_are_free() -> None:

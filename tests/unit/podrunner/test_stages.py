@@ -62,13 +62,17 @@ def test_a_pod_is_the_runners_when_a_container_runs_the_image() -> None:
             spec["initContainers"] = [{"name": "init", "image": init}]
         return {"spec": spec}
 
-    assert is_runner_pod(pod("redis:7", "ghcr.io/arkonis-dev/ark:1"), DEFAULT_REPOSITORY)
-    assert not is_runner_pod(pod("redis:7", init="ghcr.io/arkonis-dev/ark:1"), DEFAULT_REPOSITORY)
-    assert is_runner_pod(pod("localhost:5000/ark:dev"), "localhost:5000/ark")
+    assert is_runner_pod(pod("redis:7", "ghcr.io/arkonis-dev/ark:1"), [DEFAULT_REPOSITORY])
+    assert not is_runner_pod(pod("redis:7", init="ghcr.io/arkonis-dev/ark:1"), [DEFAULT_REPOSITORY])
+    assert is_runner_pod(pod("localhost:5000/ark:dev"), ["localhost:5000/ark"])
+    assert not is_runner_pod(pod("redis:7"), [DEFAULT_REPOSITORY])
+    assert is_runner_pod(pod("redis:7"), [DEFAULT_REPOSITORY, "redis"])
 
 
 def test_every_pod_stage_skips_the_runners_pods_and_node_stages_are_untouched() -> None:
-    stages = {d["metadata"]["name"]: d for d in yaml.safe_load_all(runner_stages(UPSTREAM, "ghcr.io/x/ark"))}
+    stages = {
+        d["metadata"]["name"]: d for d in yaml.safe_load_all(runner_stages(UPSTREAM, ["ghcr.io/x/ark"]))
+    }
     expected = {
         "key": '.spec.containers | any(.image | . == "ghcr.io/x/ark" or startswith("ghcr.io/x/ark:")'
         ' or startswith("ghcr.io/x/ark@"))',
@@ -82,3 +86,14 @@ def test_every_pod_stage_skips_the_runners_pods_and_node_stages_are_untouched() 
     assert stages["pod-delete"]["spec"]["selector"] == {"matchExpressions": [expected]}
     assert len(stages["node-initialize"]["spec"]["selector"]["matchExpressions"]) == 1
     assert stages["pod-delete"]["spec"]["next"] == {"delete": True}
+
+
+def test_several_repositories_are_one_expression() -> None:
+    stages = {
+        d["metadata"]["name"]: d for d in yaml.safe_load_all(runner_stages(UPSTREAM, ["a/ark", "redis"]))
+    }
+    (expression,) = stages["pod-delete"]["spec"]["selector"]["matchExpressions"]
+    assert expression["key"] == (
+        '.spec.containers | any(.image | . == "a/ark" or startswith("a/ark:") or startswith("a/ark@")'
+        ' or . == "redis" or startswith("redis:") or startswith("redis@"))'
+    )
