@@ -1,7 +1,7 @@
 # One image for ark-operator and ark-runtime (docs/operator.md, O1): both console scripts are in
 # /opt/ark/bin on PATH and each Deployment names its program (`command: [ark-operator]`,
 # `command: [ark-runtime]`), so the image sets no ENTRYPOINT. Build it with
-# `make docker-build IMG=...` (docs/deploy.md).
+# `make docker-build IMG=...` (README "Install it in a cluster", docs/operator.md "Install").
 #
 # The base is pinned by digest (docs/api.md D80): builds are repeatable and a re-tagged base
 # never slips in. Both stages use the same base, so the virtualenv's interpreter link
