@@ -20,6 +20,7 @@ import asyncio
 import contextlib
 import logging
 import shutil
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -94,6 +95,7 @@ class PodSandbox:
             cwd=str(container.get("workingDir") or "/"),
             hostname=self.hostname,
             mounts=mounts,
+            keep=image_files(),
         )
         plan_file = layer / "plan.json"
         plan.write(plan_file)
@@ -129,3 +131,10 @@ class PodSandbox:
             self.cluster.services.untrack_hosts(self.hosts)
         self.volumes.remove()
         shutil.rmtree(self.directory, ignore_errors=True)
+
+
+def image_files() -> list[str]:
+    """The host directories our images' programs run from: this checkout and the runner's venv."""
+    checkout = Path(__file__).resolve().parents[2]
+    venv = Path(sys.prefix).resolve()
+    return [str(checkout)] if venv.is_relative_to(checkout) else [str(checkout), str(venv)]

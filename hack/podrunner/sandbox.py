@@ -15,7 +15,10 @@ runtime does for the kubelet's volume mounts, as plain mount(2) calls:
    start: the host's files are never changed, and a mount point such as ``/data`` or
    ``/var/run/secrets/kubernetes.io/serviceaccount`` can be created in it); ``/proc``, ``/sys``
    and ``/dev`` are bound in from the host;
-3. each volume bound at its ``mountPath`` (read-only when asked), ``/etc/hosts`` included;
+3. each volume bound at its ``mountPath`` (read-only when asked), ``/etc/hosts`` included; then
+   the ``keep`` directories (the image's own files: the checkout and venv that our images map
+   to) bound back at their host paths, so that a volume such as the agents' emptyDir at ``/tmp``
+   cannot hide them when the checkout itself lives under ``/tmp``;
 4. ``chroot`` into ``root``, ``chdir`` to the working directory, ``execve`` the program with
    exactly the container's environment.
 
@@ -65,6 +68,7 @@ class Plan:
     cwd: str = "/"
     hostname: str = ""
     mounts: list[Mount] = field(default_factory=list)
+    keep: list[str] = field(default_factory=list)
 
     def write(self, path: Path) -> None:
         """Save the plan as JSON (it holds the environment: only the runner may read it)."""
@@ -168,6 +172,10 @@ def enter(plan: Plan) -> None:
         _mount(libc, mount.source, target, None, MS_BIND)
         if mount.read_only:
             _mount(libc, mount.source, target, None, MS_BIND | MS_REMOUNT | MS_RDONLY)
+    for path in plan.keep:
+        target = inside(plan.root, path)
+        _mountpoint(target, path)
+        _mount(libc, path, target, None, MS_BIND | MS_REC)
     os.chroot(plan.root)
     os.chdir(plan.cwd)
     os.execve(plan.program, plan.argv, plan.env)
