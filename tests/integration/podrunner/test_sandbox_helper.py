@@ -81,3 +81,28 @@ def test_a_failure_names_the_step_and_exits_as_a_start_error(tmp_path: Path) -> 
     done = subprocess.run(plan.command(plan_file), capture_output=True, text=True, timeout=30, env={})
     assert done.returncode == 128
     assert "podrunner sandbox: cannot start the container: mount overlay on" in done.stderr
+
+
+def test_an_empty_dir_over_a_parent_does_not_hide_the_image_files(tmp_path: Path) -> None:
+    # The agents' emptyDir sits at /tmp; a checkout under /tmp (a CI clone) must still run.
+    image = tmp_path / "checkout" / ".venv" / "bin"
+    image.mkdir(parents=True)
+    (image / "program").write_text("the image's program\n")
+    empty, layer = tmp_path / "empty", tmp_path / "layer"
+    for directory in (empty, layer / "root", layer / "upper", layer / "work"):
+        directory.mkdir(parents=True)
+    plan = Plan(
+        root=str(layer / "root"),
+        upper=str(layer / "upper"),
+        work=str(layer / "work"),
+        program="/bin/sh",
+        argv=["/bin/sh", "-c", f"cat {image / 'program'}"],
+        env={"PATH": "/usr/bin:/bin"},
+        mounts=[Mount(str(empty), str(tmp_path.anchor + tmp_path.parts[1]))],
+        keep=[str(tmp_path / "checkout")],
+    )
+    plan_file = tmp_path / "plan.json"
+    plan.write(plan_file)
+    done = subprocess.run(plan.command(plan_file), capture_output=True, text=True, timeout=30, env={})
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "the image's program\n"
