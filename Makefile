@@ -15,7 +15,7 @@ VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' pyproject.toml)
 IMG ?= ghcr.io/arkonis-dev/ark:$(VERSION)
 KIND_CLUSTER ?= kind
 
-.PHONY: help venv system-deps control-plane llama-server mcp-reference weaviate helm demo demo-cluster test test-unit \
+.PHONY: help venv system-deps control-plane llama-server mcp-reference weaviate helm prometheus demo demo-cluster test test-unit \
         test-integration test-e2e lint bench cluster-up cluster-down manifests clean \
         docker-build docker-push deploy undeploy kind-deploy
 
@@ -41,6 +41,9 @@ llama-server: venv system-deps ## build (or reuse) llama.cpp's llama-server and 
 
 helm: ## build (or reuse) helm from its pinned Go module, for the chart's tests
 	@hack/build-helm.sh
+
+prometheus: ## build (or reuse) prometheus and promtool from their pinned Go module, for the metrics tests
+	@hack/build-prometheus.sh
 
 mcp-reference: system-deps ## install (or reuse) the MCP reference server from npm, pinned, into the cache
 	@hack/install-mcp-reference.sh >/dev/null
@@ -74,16 +77,16 @@ demo-cluster: cluster-up ## the flagship team in the local cluster: kubectl appl
 	KUBECONFIG=$(STATE)/kubeconfig $(BIN)/ark trigger recipe-planner --input dish="tomato soup" --watch
 	$(KUBECTL) get arkteam,arkrun,arkagent
 
-test: venv system-deps control-plane llama-server mcp-reference weaviate helm ## everything: unit + integration + e2e against real servers
+test: venv system-deps control-plane llama-server mcp-reference weaviate helm prometheus ## everything: unit + integration + e2e against real servers
 	$(PYTEST) tests/unit tests/integration tests/e2e
 
 test-unit: venv ## fast unit tests, no servers
 	$(PYTEST) tests/unit
 
-test-integration: venv system-deps control-plane llama-server mcp-reference weaviate helm ## integration tests (real API server and Redis)
+test-integration: venv system-deps control-plane llama-server mcp-reference weaviate helm prometheus ## integration tests (real API server and Redis)
 	$(PYTEST) tests/integration
 
-test-e2e: venv system-deps control-plane mcp-reference helm ## end-to-end tests
+test-e2e: venv system-deps control-plane mcp-reference helm prometheus ## end-to-end tests
 	$(PYTEST) tests/e2e
 
 lint: venv ## ruff (lint + format check) and mypy --strict on ark/ and ark_runtime/

@@ -19,6 +19,7 @@ from ark.controllers.agent.otlp_env import otlp_env
 from ark.controllers.budget import BudgetReader
 from ark.controllers.event.controller import EventOptions, setup_event_controller
 from ark.controllers.memory.controller import MemoryOptions, setup_memory_controller
+from ark.controllers.queues.sampler import setup_queue_metrics
 from ark.controllers.registry.controller import RegistryOptions, setup_registry_controller
 from ark.controllers.run.controller import RunOptions, setup_run_controller
 from ark.controllers.run.dispatch import QueueWriter
@@ -71,6 +72,7 @@ def add_controllers(manager: Manager, config: OperatorConfig, redis: aioredis.Re
         manager, EventOptions(config.namespaces, config.workers, config.trigger_webhook_url)
     )
     setup_memory_controller(manager, MemoryOptions(config.namespaces))
+    setup_queue_metrics(manager, config.namespaces, redis)
 
 
 async def run(config: OperatorConfig) -> int:
