@@ -12,6 +12,7 @@ import os
 from urllib.parse import urlsplit, urlunsplit
 
 import redis.asyncio as aioredis
+from prometheus_client import disable_created_metrics
 
 from ark.controllers.agent.controller import AgentControllerOptions, setup_agent_controller
 from ark.controllers.agent.deployment import AgentDefaults
@@ -82,6 +83,8 @@ async def run(config: OperatorConfig) -> int:
     except QueueUrlError as exc:
         log.error("invalid configuration", extra={"error": str(exc)})
         return 2
+    # No `<counter>_created` series: a second series per counter and histogram that no panel reads.
+    disable_created_metrics()
     client = await KubeClient.auto(config.kubeconfig)
     # Connects lazily; the results inbox keeps its own connection for its blocking read.
     redis = connect(queue_url)
