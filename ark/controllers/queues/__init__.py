@@ -2,5 +2,5 @@
 
 ``sampler``  reads every watched agent's task stream, dead letters and budget (and each
              namespace's results stream) every few seconds, on the leader
-``metrics``  renders the last sample as Prometheus series at scrape time
+``metrics``  renders each sample as Prometheus text once, served by every scrape until the next
 """

@@ -1,4 +1,4 @@
-"""The last queue sample as Prometheus series (rendered when scraped; nothing to go stale).
+"""A queue sample as Prometheus text, rendered once per sample and served by every scrape until the next.
 
 Series (labels in brackets; one set per ArkAgent, ArkTeam with a budget, or namespace)::
 
@@ -12,11 +12,7 @@ Series (labels in brackets; one set per ArkAgent, ArkTeam with a budget, or name
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-
-from prometheus_client.core import GaugeMetricFamily
-from prometheus_client.registry import Collector
 
 
 @dataclass(frozen=True)
@@ -51,53 +47,58 @@ class QueueSample:
     budgets: list[BudgetStat] = field(default_factory=list)
 
 
-class QueueCollector(Collector):
-    """Yields the series of whatever sample ``latest`` returns (none before the first)."""
+def _escape(value: str) -> str:
+    return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
 
-    def __init__(self, latest: Callable[[], QueueSample | None]) -> None:
-        self._latest = latest
 
-    def collect(self) -> Iterator[GaugeMetricFamily]:
-        sample = self._latest() or QueueSample()
-        pending = GaugeMetricFamily(
+def _family(name: str, help_text: str, rows: list[tuple[dict[str, str], float]]) -> list[str]:
+    lines = [f"# HELP {name} {help_text}", f"# TYPE {name} gauge"]
+    for labels, value in rows:
+        pairs = ",".join(f'{k}="{_escape(v)}"' for k, v in labels.items())
+        lines.append(f"{name}{{{pairs}}} {float(value)!r}" if pairs else f"{name} {float(value)!r}")
+    return lines
+
+
+def render_sample(sample: QueueSample | None) -> bytes:
+    """The text exposition of ``sample`` (empty families before the first one).
+
+    Rendered once per sample, not per scrape: with a series per agent, formatting them through
+    prometheus_client on every scrape would cost more than the rest of /metrics together.
+    """
+    sample = sample or QueueSample()
+    streams = [({"namespace": s.namespace, "stream": s.stream}, s) for s in sample.streams]
+    budgets = [({"namespace": b.namespace, "kind": b.kind, "name": b.name}, b) for b in sample.budgets]
+    lines = [
+        *_family(
             "ark_stream_pending",
             "Entries delivered to the stream's consumer group and not yet acknowledged.",
-            labels=["namespace", "stream"],
-        )
-        lag = GaugeMetricFamily(
+            [(labels, s.pending) for labels, s in streams],
+        ),
+        *_family(
             "ark_stream_lag",
             "Entries not yet delivered to the stream's consumer group.",
-            labels=["namespace", "stream"],
-        )
-        for s in sample.streams:
-            pending.add_metric([s.namespace, s.stream], s.pending)
-            lag.add_metric([s.namespace, s.stream], s.lag)
-        dead = GaugeMetricFamily(
-            "ark_dead_letters", "Entries in the agent's dead-letter stream.", labels=["namespace", "agent"]
-        )
-        for namespace, agent, entries in sample.dead_letters:
-            dead.add_metric([namespace, agent], entries)
-        limit = GaugeMetricFamily(
+            [(labels, s.lag) for labels, s in streams],
+        ),
+        *_family(
+            "ark_dead_letters",
+            "Entries in the agent's dead-letter stream.",
+            [({"namespace": ns, "agent": agent}, n) for ns, agent, n in sample.dead_letters],
+        ),
+        *_family(
             "ark_budget_limit_tokens",
             "The daily token budget (limits.maxDailyTokens).",
-            labels=["namespace", "kind", "name"],
-        )
-        remaining = GaugeMetricFamily(
+            [(labels, b.limit) for labels, b in budgets],
+        ),
+        *_family(
             "ark_budget_remaining_tokens",
             "Tokens left in the rolling 24 h budget (0 or less: used up).",
-            labels=["namespace", "kind", "name"],
+            [(labels, b.limit - b.used) for labels, b in budgets],
+        ),
+    ]
+    if sample.taken_at:
+        lines += _family(
+            "ark_queue_sample_timestamp_seconds",
+            "When the queue gauges were read (unix time).",
+            [({}, sample.taken_at)],
         )
-        for b in sample.budgets:
-            limit.add_metric([b.namespace, b.kind, b.name], b.limit)
-            remaining.add_metric([b.namespace, b.kind, b.name], b.limit - b.used)
-        yield pending
-        yield lag
-        yield dead
-        yield limit
-        yield remaining
-        if sample.taken_at:
-            yield GaugeMetricFamily(
-                "ark_queue_sample_timestamp_seconds",
-                "When the queue gauges were read (unix time).",
-                value=sample.taken_at,
-            )
+    return ("\n".join(lines) + "\n").encode()

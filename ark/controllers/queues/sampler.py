@@ -11,7 +11,7 @@ our streams because a finished entry is acknowledged and deleted together.
 
 Interface::
 
-    setup_queue_metrics(manager, namespaces, redis)   # adds the sampler (a runnable) and the collector
+    setup_queue_metrics(manager, namespaces, redis)   # adds the sampler (a runnable) and its series
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ import redis.asyncio as aioredis
 
 from ark.controllers.budget import BudgetReader, evaluate, team_budget_key
 from ark.controllers.cache import Cache
-from ark.controllers.queues.metrics import BudgetStat, QueueCollector, QueueSample, StreamStat
+from ark.controllers.queues.metrics import BudgetStat, QueueSample, StreamStat, render_sample
 from ark.controllers.resources import ARK_AGENTS, ARK_TEAMS
 from ark.kube.manager import Manager
 from ark_runtime.protocol import RESULTS_GROUP, TASKS_GROUP, dead_stream, results_stream, tasks_stream
@@ -68,6 +68,8 @@ class QueueSampler:
         self.teams = teams
         self.budgets = BudgetReader(redis)
         self.latest: QueueSample | None = None
+        self.exposition = render_sample(None)
+        """:attr:`latest` as served on /metrics."""
         self._failing = False
 
     async def sample(self) -> QueueSample:
@@ -128,6 +130,7 @@ class QueueSampler:
         while True:
             try:
                 self.latest = await self.sample()
+                self.exposition = render_sample(self.latest)
                 if self._failing:
                     log.info("queue gauges readable again")
                 self._failing = False
@@ -141,11 +144,11 @@ class QueueSampler:
 
 
 def setup_queue_metrics(manager: Manager, namespaces: Sequence[str], redis: aioredis.Redis) -> QueueSampler:
-    """Add the sampler (on the leader) and its collector to ``manager``."""
+    """Add the sampler (on the leader) and its series to ``manager``."""
     watched = list(namespaces)
     sampler = QueueSampler(
         redis, Cache(manager.informers, ARK_AGENTS, watched), Cache(manager.informers, ARK_TEAMS, watched)
     )
-    manager.metrics.registry.register(QueueCollector(lambda: sampler.latest))
+    manager.metrics.add_exposition(lambda: sampler.exposition)
     manager.add_runnable(sampler.run)
     return sampler

@@ -2,41 +2,42 @@
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
-from ark.controllers.queues.metrics import BudgetStat, QueueCollector, QueueSample, StreamStat
+from ark.controllers.queues.metrics import BudgetStat, QueueSample, StreamStat, render_sample
 from ark.controllers.queues.sampler import _group
 
 
-def families(registry: CollectorRegistry) -> dict[str, list[tuple[dict[str, str], float]]]:
-    text = generate_latest(registry).decode()
-    return {f.name: [(s.labels, s.value) for s in f.samples] for f in text_string_to_metric_families(text)}
+def families(text: bytes) -> dict[str, list[tuple[dict[str, str], float]]]:
+    return {
+        f.name: [(s.labels, s.value) for s in f.samples]
+        for f in text_string_to_metric_families(text.decode())
+    }
 
 
-def test_the_last_sample_is_what_a_scrape_sees() -> None:
-    latest: list[QueueSample | None] = [None]
-    registry = CollectorRegistry()
-    registry.register(QueueCollector(lambda: latest[0]))
-    before = families(registry)
+def test_a_sample_as_prometheus_parses_it() -> None:
+    before = families(render_sample(None))
     assert before["ark_stream_pending"] == []
     assert "ark_queue_sample_timestamp_seconds" not in before
 
-    latest[0] = QueueSample(
-        taken_at=1700000000.0,
+    sample = QueueSample(
+        taken_at=1700000000.5,
         streams=[StreamStat("ns", "ark:tasks:ns:writer", pending=2, lag=5)],
-        dead_letters=[("ns", "writer", 1)],
+        dead_letters=[("ns", "writer", 1), ("ns", 'odd"name\\', 0)],
         budgets=[BudgetStat("ns", "team", "desk", limit=100, used=130)],
     )
-    got = families(registry)
+    got = families(render_sample(sample))
     stream = {"namespace": "ns", "stream": "ark:tasks:ns:writer"}
     assert got["ark_stream_pending"] == [(stream, 2)]
     assert got["ark_stream_lag"] == [(stream, 5)]
-    assert got["ark_dead_letters"] == [({"namespace": "ns", "agent": "writer"}, 1)]
+    assert got["ark_dead_letters"] == [
+        ({"namespace": "ns", "agent": "writer"}, 1),
+        ({"namespace": "ns", "agent": 'odd"name\\'}, 0),
+    ]
     budget = {"namespace": "ns", "kind": "team", "name": "desk"}
     assert got["ark_budget_limit_tokens"] == [(budget, 100)]
     assert got["ark_budget_remaining_tokens"] == [(budget, -30)]
-    assert got["ark_queue_sample_timestamp_seconds"] == [({}, 1700000000.0)]
+    assert got["ark_queue_sample_timestamp_seconds"] == [({}, 1700000000.5)]
 
 
 def test_group_info_from_xinfo_groups() -> None:
