@@ -1,5 +1,6 @@
 """Assembles and runs the operator: client, manager with leader election, the controllers of
-ArkAgents, ArkTeams, ArkRuns (with the results inbox), ArkRegistries, ArkEvents and ArkMemories.
+ArkAgents, ArkTeams, ArkRuns (with the results inbox), ArkRegistries, ArkEvents, ArkMemories and
+ArkServices (with the task server).
 
 Exit codes: 0 after a graceful stop (SIGTERM/SIGINT), 1 when leadership was lost or the caches
 never synced (the pod restarts, as with controller-runtime), 2 for an invalid configuration.
@@ -22,6 +23,7 @@ from ark.controllers.memory.controller import MemoryOptions, setup_memory_contro
 from ark.controllers.registry.controller import RegistryOptions, setup_registry_controller
 from ark.controllers.run.controller import RunOptions, setup_run_controller
 from ark.controllers.run.dispatch import QueueWriter
+from ark.controllers.service.setup import setup_services
 from ark.controllers.team.controller import TeamOptions, setup_team_controller
 from ark.kube.client import KubeClient
 from ark.kube.manager import CacheSyncTimeout, LeadershipLost, Manager
@@ -71,6 +73,7 @@ def add_controllers(manager: Manager, config: OperatorConfig, redis: aioredis.Re
         manager, EventOptions(config.namespaces, config.workers, config.trigger_webhook_url)
     )
     setup_memory_controller(manager, MemoryOptions(config.namespaces))
+    setup_services(manager, config)
 
 
 async def run(config: OperatorConfig) -> int:
