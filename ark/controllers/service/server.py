@@ -73,8 +73,8 @@ def _error(status: int, message: str, headers: dict[str, str] | None = None) -> 
     return JSONResponse({"error": message}, status_code=status, headers=headers)
 
 
-async def read_body(request: Request) -> bytes:
-    """The body, at most ``MAX_BODY_BYTES``, within ``BODY_TIMEOUT_SECONDS``; raises ``_Refused``."""
+async def read_body(request: Request, timeout: float = BODY_TIMEOUT_SECONDS) -> bytes:
+    """The body, at most ``MAX_BODY_BYTES``, within ``timeout`` seconds; raises ``_Refused``."""
     length = request.headers.get("content-length")
     if length is not None and (not length.isdigit() or int(length) > MAX_BODY_BYTES):
         raise _Refused(413, f"the body is over {MAX_BODY_BYTES} bytes (Content-Length {length})")
@@ -90,9 +90,9 @@ async def read_body(request: Request) -> bytes:
         return b"".join(chunks)
 
     try:
-        return await asyncio.wait_for(collect(), BODY_TIMEOUT_SECONDS)
+        return await asyncio.wait_for(collect(), timeout)
     except TimeoutError:
-        raise _Refused(408, f"the body did not arrive within {BODY_TIMEOUT_SECONDS:.0f} s") from None
+        raise _Refused(408, f"the body did not arrive within {timeout:g} s") from None
 
 
 class TaskServer:
@@ -107,8 +107,10 @@ class TaskServer:
         *,
         host: str = "0.0.0.0",
         port: int = 8093,
+        body_timeout: float = BODY_TIMEOUT_SECONDS,
     ) -> None:
         self.services = services
+        self.body_timeout = body_timeout
         self.deployments = deployments
         self.client = client
         self.waiter = RunWaiter(runs)
@@ -188,7 +190,7 @@ class TaskServer:
     async def _submit(self, request: Request, namespace: str, name: str) -> JSONResponse:
         try:
             service = self._find(namespace, name)
-            body = await read_body(request)
+            body = await read_body(request, self.body_timeout)
             task = parse_task(body)
             spec = self._usable(service)
             run = await self._create(task_run(service, spec, task.prompt))
