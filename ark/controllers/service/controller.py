@@ -31,7 +31,15 @@ from pydantic import ValidationError
 from ark.api import API_VERSION, ArkServiceSpec
 from ark.controllers.agent.deployment import DEPLOYMENT_LABEL, deployment_name
 from ark.controllers.cache import Cache
-from ark.controllers.resources import ARK, ARK_AGENTS, ARK_RUNS, FIELD_MANAGER, MANAGED_BY, MANAGED_BY_LABEL
+from ark.controllers.resources import (
+    ARK,
+    ARK_AGENTS,
+    ARK_RUNS,
+    ARK_TEAMS,
+    FIELD_MANAGER,
+    MANAGED_BY,
+    MANAGED_BY_LABEL,
+)
 from ark.controllers.service.objects import (
     SLICE_MANAGED_BY,
     SLICE_MANAGED_BY_LABEL,
@@ -124,6 +132,7 @@ class ServiceReconciler:
         slices: Cache,
         backend_slices: Cache | None,
         runs: Cache,
+        teams: Cache,
         recorder: EventRecorder,
         options: ServiceOptions,
     ) -> None:
@@ -135,6 +144,7 @@ class ServiceReconciler:
         self.slices = slices
         self.backend_slices = backend_slices
         self.runs = runs
+        self.teams = teams
         self.recorder = recorder
         self.options = options
         self._written: dict[str, tuple[str, Obj]] = {}
@@ -164,6 +174,7 @@ class ServiceReconciler:
             service_name=service_name,
             endpoint=endpoint_url(service, spec) if service_name else None,
             strategy=(spec.routing.strategy if spec.routing else "round-robin"),
+            team_named_alike=self.teams.get(namespace, name) is not None,
         )
         await self._write_status(key, service, current, seen)
         await self._prune(service)
@@ -290,6 +301,7 @@ def setup_service_controller(
         selector = f"{SLICE_SERVICE_LABEL}={backend_name}"
         backend_slices = Cache(factory, ENDPOINT_SLICES, [backend_namespace], label_selector=selector)
     runs = Cache(factory, ARK_RUNS, namespaces)
+    teams = Cache(factory, ARK_TEAMS, namespaces)
     reconciler = ServiceReconciler(
         manager.client,
         services=services,
@@ -299,6 +311,7 @@ def setup_service_controller(
         slices=slices,
         backend_slices=backend_slices,
         runs=runs,
+        teams=teams,
         recorder=manager.event_recorder(FIELD_MANAGER),
         options=options,
     )
@@ -336,5 +349,8 @@ def setup_service_controller(
             controller.watch_mapped(informer, every_service)
     for informer in runs.informers.values():
         controller.watch_owned(informer, ARK_SERVICES, update_filter=_phase_changed)
+    for informer in teams.informers.values():
+        # A team taking (or freeing) the ArkService's name.
+        controller.watch(informer, update_filter=lambda old, new: old is new)
     manager.add_controller(controller)
     return controller, reconciler

@@ -11,9 +11,10 @@ shows in ``ark status``; the answer waits for the run to end (watch-driven) and 
 * ``504 {"run", "status": "running", "error", "durationMs"}`` -- no end within ``timeoutSeconds``;
   the run goes on (``ark status <run>``)
 * ``400`` bad body or an unknown Host, ``404`` no such ArkService or no HTTP port, ``405`` not a
-  POST, ``408`` the body took longer than 10 s, ``413`` a body over 1 MiB (refused from its
-  ``Content-Length`` without reading it, or as soon as the stream passes the cap), ``503`` the
-  agent is missing or has no ready pods (``Retry-After``) or the API server refused the run.
+  POST, ``408`` the body took longer than 10 s, ``409`` an ArkTeam has the ArkService's name,
+  ``413`` a body over 1 MiB (refused from its ``Content-Length`` without reading it, or as soon
+  as the stream passes the cap), ``503`` the agent has no ready pods (``Retry-After``), the
+  ArkService's spec is invalid, or the API server refused the run.
 
 Interface::
 
@@ -46,6 +47,7 @@ from ark.controllers.cache import Cache
 from ark.controllers.resources import ARK_RUNS
 from ark.controllers.service.objects import http_ports, ready_replicas, task_run
 from ark.controllers.service.request import BadTask, host_target, parse_task
+from ark.controllers.service.status import TEAM_NAME_TAKEN
 from ark.controllers.service.waiter import RunWaiter
 from ark.kube.client import ApiError, KubeClient, TransportError
 from ark.runs.outputs import OutputMissing, read_output
@@ -103,6 +105,7 @@ class TaskServer:
         services: Cache,
         runs: Cache,
         deployments: Cache,
+        teams: Cache,
         client: KubeClient,
         *,
         host: str = "0.0.0.0",
@@ -112,6 +115,7 @@ class TaskServer:
         self.services = services
         self.body_timeout = body_timeout
         self.deployments = deployments
+        self.teams = teams
         self.client = client
         self.waiter = RunWaiter(runs)
         self.host = host
@@ -177,6 +181,8 @@ class TaskServer:
             raise _Refused(503, f"{where} has an invalid spec (see its Ready condition)") from None
         if not http_ports(spec):
             raise _Refused(404, f"{where} has no HTTP port: it takes no tasks")
+        if self.teams.get(meta["namespace"], meta["name"]) is not None:
+            raise _Refused(409, f"{where}: {TEAM_NAME_TAKEN}")
         agent = spec.selector.ark_agent
         deployment = self.deployments.get(meta["namespace"], deployment_name(agent))
         if ready_replicas(deployment) == 0:

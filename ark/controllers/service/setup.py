@@ -8,7 +8,7 @@ Interface::
 from __future__ import annotations
 
 from ark.controllers.cache import Cache
-from ark.controllers.resources import ARK_RUNS, MANAGED_BY, MANAGED_BY_LABEL
+from ark.controllers.resources import ARK_RUNS, ARK_TEAMS, MANAGED_BY, MANAGED_BY_LABEL
 from ark.controllers.service.controller import (
     ARK_SERVICES,
     ServiceOptions,
@@ -35,6 +35,7 @@ def setup_services(
         Cache(factory, ARK_SERVICES, namespaces),
         Cache(factory, ARK_RUNS, namespaces),
         Cache(factory, DEPLOYMENTS, namespaces, label_selector=f"{MANAGED_BY_LABEL}={MANAGED_BY}"),
+        Cache(factory, ARK_TEAMS, namespaces),
         manager.client,
         host=config.service_host,
         port=config.service_port,

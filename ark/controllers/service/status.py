@@ -2,7 +2,9 @@
 
 ``Ready`` reasons: ``Serving`` (True: the agent has ready pods; the message names the endpoint),
 ``NoReadyReplicas`` (the agent exists, none of its pods passes ``/readyz``), ``AgentNotFound``
-(``spec.selector.arkAgent`` names no ArkAgent), ``InvalidSpec`` (the spec does not parse).
+(``spec.selector.arkAgent`` names no ArkAgent), ``TeamNameTaken`` (an ArkTeam has the
+ArkService's name: the service's runs, whose ``teamRef`` is that name, would count as the
+team's), ``InvalidSpec`` (the spec does not parse).
 
 Interface::
 
@@ -20,6 +22,10 @@ from ark.kube.conditions import set_condition
 
 Obj = dict[str, Any]
 READY = "Ready"
+TEAM_NAME_TAKEN = (
+    "an ArkTeam has this ArkService's name: its runs would count as the team's; "
+    "rename one of them (tasks are refused with 409)"
+)
 
 
 @dataclass(frozen=True)
@@ -35,11 +41,15 @@ class Observed:
     strategy: str = "round-robin"
     invalid: str | None = None
     """Why the spec does not parse (then nothing else is looked at)."""
+    team_named_alike: bool = False
+    """An ArkTeam of the ArkService's name exists in its namespace."""
 
 
 def _ready_condition(seen: Observed) -> tuple[str, str, str]:
     if seen.invalid is not None:
         return "False", "InvalidSpec", seen.invalid
+    if seen.team_named_alike:
+        return "False", "TeamNameTaken", TEAM_NAME_TAKEN
     if not seen.agent_found:
         return "False", "AgentNotFound", f'spec.selector.arkAgent: ArkAgent "{seen.agent}" does not exist'
     if seen.ready == 0:

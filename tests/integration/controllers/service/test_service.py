@@ -16,6 +16,7 @@ from ark.controllers.service.controller import ARK_SERVICES, ENDPOINT_SLICES
 from ark.kube.client import KubeClient, NotFound
 from ark.kube.resources import SERVICES
 from tests.integration.controllers.conftest import Cluster, Start
+from tests.integration.controllers.run.support import apply_team
 from tests.integration.controllers.support import agent, condition
 from tests.support.wait import wait_for
 
@@ -23,6 +24,12 @@ pytestmark = [pytest.mark.cluster, pytest.mark.redis]
 
 Obj = dict[str, Any]
 BACKEND = "operator-tasks"
+CLASH_TEAM = """
+metadata: {name: clash}
+spec:
+  entry: lead
+  roles: [{name: lead, model: mock, systemPrompt: p}]
+"""
 
 
 def ark_service(name: str, namespace: str, agent_name: str, *ports: tuple[str, int]) -> Obj:
@@ -234,6 +241,9 @@ async def test_bad_requests_are_refused_with_a_reason_and_create_nothing(
     await kube.create(ARK_AGENTS, agent("idle", namespace, model="mock", systemPrompt="p", replicas=0))
     await kube.create(ARK_SERVICES, ark_service("sleepy", namespace, "idle", ("HTTP", 80)))
     await kube.create(ARK_SERVICES, ark_service("peers", namespace, "researcher", ("A2A", 9000)))
+    await apply_team(kube, namespace, CLASH_TEAM)
+    await kube.create(ARK_SERVICES, ark_service("clash", namespace, "researcher", ("HTTP", 80)))
+    await wait_for(lambda: condition_of(kube, namespace, "clash", "TeamNameTaken"), message="clash")
     await wait_for(lambda: condition_of(kube, namespace, "sleepy", "NoReadyReplicas"), message="sleepy")
     await wait_for(lambda: ready_service(kube, namespace, "peers", 1), timeout=60, message="peers")
     host = {"Host": f"research.{namespace}.svc"}
@@ -276,5 +286,5 @@ async def test_bad_requests_are_refused_with_a_reason_and_create_nothing(
         assert refused.headers["Retry-After"] == "5"
         assert "ArkAgent idle has no ready pods" in refused.json()["error"]
         assert (await client.get("/v1/tasks", headers=host)).status_code == 405
-    for name in ("research", "sleepy", "peers"):
+    for name in ("research", "sleepy", "peers", "clash"):
         assert await service_runs(kube, namespace, name) == []

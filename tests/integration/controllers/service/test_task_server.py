@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from ark.controllers.cache import Cache
-from ark.controllers.resources import ARK_RUNS
+from ark.controllers.resources import ARK_RUNS, ARK_TEAMS
 from ark.controllers.service.controller import ARK_SERVICES
 from ark.controllers.service.server import TaskServer
 from ark.kube.client import KubeClient
@@ -31,6 +31,7 @@ async def server(ark_crds: None, kube: KubeClient, namespace: str) -> AsyncItera
         Cache(factory, ARK_SERVICES, [namespace]),
         Cache(factory, ARK_RUNS, [namespace]),
         Cache(factory, DEPLOYMENTS, [namespace]),
+        Cache(factory, ARK_TEAMS, [namespace]),
         kube,
         host="127.0.0.1",
         port=0,

@@ -32,6 +32,8 @@ def test_why_not_ready() -> None:
     assert ready(service_status({}, Observed(1, agent="a", ready=0)))[:2] == ("False", "NoReadyReplicas")
     missing = ready(service_status({}, Observed(1, agent="a", agent_found=False)))
     assert missing == ("False", "AgentNotFound", 'spec.selector.arkAgent: ArkAgent "a" does not exist')
+    taken = ready(service_status({}, Observed(1, agent="a", ready=1, team_named_alike=True)))
+    assert taken[:2] == ("False", "TeamNameTaken")
     invalid = ready(service_status({}, Observed(1, invalid="spec.selector: Field required")))
     assert invalid == ("False", "InvalidSpec", "spec.selector: Field required")
 
