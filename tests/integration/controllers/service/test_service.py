@@ -153,9 +153,15 @@ async def test_the_service_follows_the_agents_ready_pods_and_fronts_the_operator
     await kube.patch(
         ARK_SERVICES, "research", {"spec": {"ports": [{"protocol": "A2A", "port": 9000}]}}, namespace
     )
-    await wait_for(lambda: absent(kube, SERVICES, namespace, "research"), message="the Service to be deleted")
-    assert await get(kube, ENDPOINT_SLICES, namespace, "research-ark") is None
-    assert "endpoint" not in await service_status(kube, namespace, "research")
+
+    async def gone() -> bool:
+        return (
+            await absent(kube, SERVICES, namespace, "research")
+            and await absent(kube, ENDPOINT_SLICES, namespace, "research-ark")
+            and "endpoint" not in await service_status(kube, namespace, "research")
+        )
+
+    await wait_for(gone, message="the Service, its slice and the endpoint to go")
 
 
 async def condition_of(kube: KubeClient, namespace: str, name: str, reason: str) -> Obj | None:
