@@ -66,3 +66,6 @@ async def test_a_task_posted_to_the_service_is_answered_by_a_real_agent(
     (line,) = [row for row in listed.stdout.splitlines() if row.startswith(body["run"])]
     assert "research" in line
     assert "Succeeded" in line
+    shown = ark("status", body["run"])
+    assert shown.returncode == 0, shown.stderr
+    assert body["output"] in shown.stdout
