@@ -208,6 +208,8 @@ class TaskServer:
             return _error(400, "the client went away before sending the whole body")
         started = time.monotonic()
         run_name, run_namespace = run["metadata"]["name"], run["metadata"]["namespace"]
+        # Never the prompt: it is the caller's data.
+        log.info("service task", extra={"service": f"{run_namespace}/{name}", "run": run_name})
         ended = await self.waiter.wait(run_namespace, run_name, task.timeout)
         took = int((time.monotonic() - started) * 1000)
         return await self._answer(run_namespace, run_name, ended, task.timeout, took)
