@@ -294,3 +294,34 @@ async def test_bad_requests_are_refused_with_a_reason_and_create_nothing(
         assert (await client.get("/v1/tasks", headers=host)).status_code == 405
     for name in ("research", "sleepy", "peers", "clash"):
         assert await service_runs(kube, namespace, name) == []
+
+
+async def test_the_service_keeps_its_ten_newest_succeeded_runs(start_operator: Start, namespace: str) -> None:
+    cluster = await start_operator()
+    url = await serving(cluster, "research", "researcher")
+    names = []
+    async with httpx.AsyncClient(base_url=url, timeout=30) as client:
+        for n in range(12):
+            posted = asyncio.create_task(
+                client.post(
+                    "/v1/tasks", json={"prompt": f"task {n}"}, headers={"Host": f"research.{namespace}"}
+                )
+            )
+            uid = await wait_for(lambda: new_run_uid(cluster, names), message=f"run {n}")
+            await cluster.pods.answer(
+                await cluster.pods.task("researcher", "researcher", run=uid), f"answer {n}"
+            )
+            answer = await posted
+            assert answer.json()["output"] == f"answer {n}"
+            names.append(answer.json()["run"])
+
+    async def kept() -> list[str] | None:
+        left = sorted(r["metadata"]["name"] for r in await service_runs(cluster.kube, namespace, "research"))
+        return left if len(left) == 10 else None
+
+    assert await wait_for(kept, message="10 runs kept") == sorted(names[2:])
+
+
+async def new_run_uid(cluster: Cluster, known: list[str]) -> str | None:
+    runs = await service_runs(cluster.kube, cluster.namespace, "research")
+    return next((r["metadata"]["uid"] for r in runs if r["metadata"]["name"] not in known), None)
