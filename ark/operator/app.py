@@ -70,7 +70,7 @@ def add_controllers(manager: Manager, config: OperatorConfig, redis: aioredis.Re
     setup_event_controller(
         manager, EventOptions(config.namespaces, config.workers, config.trigger_webhook_url)
     )
-    setup_memory_controller(manager, MemoryOptions(config.namespaces))
+    setup_memory_controller(manager, MemoryOptions(config.namespaces), redis=redis)
 
 
 async def run(config: OperatorConfig) -> int:
