@@ -123,17 +123,17 @@ def source(kind: str) -> str:
     )
 
 
-def generate() -> dict[Path, str]:
-    """Every generated file: path -> content."""
-    files = {PACKAGE / f"{module_name(kind).rsplit('.', 1)[1]}.py": source(kind) for kind in KIND_MODULES}
-    files[PACKAGE / "__init__.py"] = PACKAGE_DOC
+def generate(directory: Path = PACKAGE) -> dict[Path, str]:
+    """Every generated file (in ``directory``, by default the package): path -> content."""
+    files = {directory / f"{module_name(kind).rsplit('.', 1)[1]}.py": source(kind) for kind in KIND_MODULES}
+    files[directory / "__init__.py"] = PACKAGE_DOC
     return files
 
 
-def differences() -> list[str]:
-    """Generated files that are missing or stale."""
+def differences(directory: Path = PACKAGE) -> list[str]:
+    """Generated files in ``directory`` that are missing or stale."""
     problems = []
-    for path, content in generate().items():
+    for path, content in generate(directory).items():
         if not path.exists():
             problems.append(f"{path}: missing")
         elif path.read_text(encoding="utf-8") != content:
@@ -145,16 +145,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Write (or with ``--check`` verify) the generated schemas."""
     parser = argparse.ArgumentParser(prog="python -m ark.api.schemagen", description=__doc__)
     parser.add_argument("--check", action="store_true", help="verify instead of writing; exit 1 on drift")
+    parser.add_argument(
+        "--directory", type=Path, default=PACKAGE, help="where the modules are (default: %(default)s)"
+    )
     args = parser.parse_args(argv)
+    directory: Path = args.directory
     if args.check:
-        problems = differences()
+        problems = differences(directory)
         for problem in problems:
             print(problem, file=sys.stderr)
         if problems:
             print("run `make manifests` to regenerate", file=sys.stderr)
         return 1 if problems else 0
-    PACKAGE.mkdir(exist_ok=True)
-    for path, content in generate().items():
+    directory.mkdir(exist_ok=True)
+    for path, content in generate(directory).items():
         path.write_text(content, encoding="utf-8")
     return 0
 
