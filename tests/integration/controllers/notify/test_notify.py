@@ -5,19 +5,22 @@ rate limit drops the excess, counts it, and keeps its window across a restart.""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 import yaml
 
+from ark.controllers.budget import team_budget_key
 from ark.controllers.notify.controller import ARK_NOTIFIES
-from ark.controllers.resources import ARK_RUNS
+from ark.controllers.resources import ARK_AGENTS, ARK_RUNS, ARK_TEAMS
 from ark.kube.client import KubeClient
-from ark.kube.resources import EVENTS, SECRETS
+from ark.kube.resources import EVENTS, SECRETS, Resource
+from ark_runtime.queue.budget import budget_key
 from tests.integration.controllers.conftest import Cluster, Start
 from tests.integration.controllers.run.support import apply_team, finished, trigger
-from tests.integration.controllers.support import condition, secret
+from tests.integration.controllers.support import agent, condition, create_all, secret
 from tests.support.receiver import Receiver
 from tests.support.wait import wait_for
 
@@ -249,3 +252,61 @@ spec:
     )
     assert status["sentCount"] == 2
     assert len(receiver.requests("/slack")) == 2
+
+
+async def test_budget_events_wait_for_the_missing_secret_then_arrive_once(
+    start_operator: Start, namespace: str, kube: KubeClient, receiver: Receiver
+) -> None:
+    await apply_notify(
+        kube,
+        namespace,
+        """
+metadata: {name: budget}
+spec:
+  channel: {type: slack, slack: {webhookUrlSecretRef: {name: slack-url, key: url}}}
+  events:
+  - type: BudgetExceeded
+    template: "{{ .agent.name }}: {{ .agent.status.dailyTokensUsed }}
+      of {{ .agent.spec.limits.maxDailyTokens }}"
+  - type: DailyLimitReached
+    template: "{{ .team.name }} is out of tokens ({{ .Event }})"
+""",
+    )
+    now_ms = time.time_ns() // 1_000_000
+    cluster = await start_operator()
+    await cluster.redis.zadd(budget_key(namespace, "thrifty"), {"t.a.1:110": now_ms - 1000})
+    await cluster.redis.zadd(team_budget_key(namespace, "frugal"), {"t.b.1:120": now_ms - 1000})
+    limits = {"maxDailyTokens": 100}
+    await create_all(
+        kube,
+        agent(
+            "thrifty", namespace, model="mock", systemPrompt="x", limits=limits, notifyRef={"name": "budget"}
+        ),
+    )
+    await apply_team(kube, namespace, team("frugal", "budget", "  limits: {maxDailyTokens: 100}"))
+
+    async def missing() -> Obj | None:
+        ready = condition({"status": await notify_status(kube, namespace, "budget")}, "Ready")
+        return ready if ready.get("reason") == "SecretNotFound" else None
+
+    ready = await wait_for(missing, timeout=30, message="SecretNotFound")
+    assert ready["message"] == 'spec.channel.slack.webhookUrlSecretRef: Secret "slack-url" does not exist'
+    for name in ("thrifty", "frugal"):
+        kind = ARK_AGENTS if name == "thrifty" else ARK_TEAMS
+        await wait_for(
+            lambda k=kind, n=name: _budget_used_up(kube, k, namespace, n), timeout=30, message=name
+        )
+    assert receiver.requests("/slack") == []
+
+    await kube.create(SECRETS, secret("slack-url", namespace, {"url": receiver.url("/slack")}))
+    await wait_for(lambda: counted(kube, namespace, "budget", "sentCount", 2), timeout=30, message="2 sent")
+    texts = sorted(r.json()["text"] for r in receiver.requests("/slack"))
+    assert texts == ["frugal is out of tokens (DailyLimitReached)", "thrifty: 110 of 100"]
+    assert (
+        condition({"status": await notify_status(kube, namespace, "budget")}, "Ready")["reason"] == "Active"
+    )
+
+
+async def _budget_used_up(kube: KubeClient, resource: Resource, namespace: str, name: str) -> bool:
+    obj = await kube.get(resource, name, namespace)
+    return condition(obj, "BudgetExceeded").get("status") == "True"
