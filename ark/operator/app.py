@@ -72,7 +72,7 @@ def add_controllers(manager: Manager, config: OperatorConfig, redis: aioredis.Re
         manager, EventOptions(config.namespaces, config.workers, config.trigger_webhook_url)
     )
     setup_memory_controller(manager, MemoryOptions(config.namespaces), redis=redis)
-    setup_notify_controller(manager, NotifyOptions(config.namespaces))
+    setup_notify_controller(manager, NotifyOptions(config.namespaces, config.workers))
 
 
 async def run(config: OperatorConfig) -> int:

@@ -7,6 +7,7 @@ Usage::
         url = receiver.url("/flaky")             # http://127.0.0.1:<port>/flaky
         ...
         receiver.requests("/flaky")              # [Received(path, headers, body), ...]
+        release = receiver.hold("/slow")         # POSTs to /slow wait until release.set()
 """
 
 from __future__ import annotations
@@ -34,6 +35,13 @@ class Received:
         return json.loads(self.body)
 
 
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        return  # a client that gave up (a timeout under test) closed its end: not news
+
+
 class Receiver:
     """A ``ThreadingHTTPServer`` on 127.0.0.1 (a free port), run in a thread."""
 
@@ -42,6 +50,7 @@ class Receiver:
         self._received: dict[str, list[Received]] = defaultdict(list)
         self._scripts: dict[str, deque[int]] = defaultdict(deque)
         self._fixed: dict[str, int] = {}
+        self._held: dict[str, threading.Event] = {}
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -52,6 +61,9 @@ class Receiver:
                 status = receiver._record(
                     Received(path, {k.lower(): v for k, v in self.headers.items()}, body)
                 )
+                held = receiver._held.get(path)
+                if held is not None:
+                    held.wait(timeout=60)
                 self.send_response(status)
                 self.send_header("Content-Length", "2")
                 self.end_headers()
@@ -60,8 +72,7 @@ class Receiver:
             def log_message(self, format: str, *args: Any) -> None:
                 return  # quiet: pytest shows failures, not access logs
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
+        self._server = _Server(("127.0.0.1", 0), Handler)
         # A short poll so that shutdown() returns at once (the default waits up to 0.5 s).
         self._thread = threading.Thread(target=self._server.serve_forever, args=(0.02,), daemon=True)
 
@@ -83,6 +94,11 @@ class Receiver:
         with self._lock:
             self._fixed[path] = status
 
+    def hold(self, path: str) -> threading.Event:
+        """Answer POSTs to ``path`` only once the returned event is set (a receiver that hangs)."""
+        with self._lock:
+            return self._held.setdefault(path, threading.Event())
+
     def url(self, path: str) -> str:
         host, port = self._server.server_address[:2]
         return f"http://{host!s}:{port}{path}"
@@ -98,6 +114,8 @@ class Receiver:
     def __exit__(
         self, kind: type[BaseException] | None, value: BaseException | None, tb: TracebackType | None
     ) -> None:
+        for held in self._held.values():
+            held.set()
         self._server.shutdown()
         self._server.server_close()
         self._thread.join(timeout=10)

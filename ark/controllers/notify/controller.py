@@ -337,8 +337,10 @@ class NotifyReconciler:
 
     def _current(self, key: str, notify: Obj) -> Obj:
         written = self._written.get(key)
-        if written is not None and written[0] == notify["metadata"].get("resourceVersion"):
-            return copy.deepcopy(written[1])  # the cache has not caught up with our last write yet
+        if written is not None and not caught_up(notify["metadata"].get("resourceVersion"), written[0]):
+            # The cache has not reached our last write yet (it may hold an earlier one of ours):
+            # reading it would forget what was just sent, and send it again.
+            return copy.deepcopy(written[1])
         return dict(notify.get("status") or {})
 
     async def _write_status(self, key: str, notify: Obj, status: Obj) -> None:
@@ -355,12 +357,25 @@ class NotifyReconciler:
             "status": copy.deepcopy(status),
         }
         try:
-            await self.client.apply(
+            stored = await self.client.apply(
                 ARK_NOTIFIES, body, field_manager=FIELD_MANAGER, force=True, subresource="status"
             )
         except NotFound:
             return
-        self._written[key] = (str(meta.get("resourceVersion")), copy.deepcopy(status))
+        self._written[key] = (str(stored["metadata"].get("resourceVersion")), copy.deepcopy(status))
+
+
+def caught_up(cached: object, written: str) -> bool:
+    """Whether the cached object is at or past the resourceVersion our last write returned.
+
+    Resource versions are etcd revisions in practice; when they are not numbers, only the very
+    same version counts as caught up.
+    """
+    if not isinstance(cached, str):
+        return False
+    if cached.isdigit() and written.isdigit():
+        return int(cached) >= int(written)
+    return cached == written
 
 
 def _phase_changed(old: Obj, new: Obj) -> bool:

@@ -162,30 +162,35 @@ async def _observed(kube: KubeClient, namespace: str, name: str, generation: int
     return (await notify_status(kube, namespace, name)).get("observedGeneration") == generation
 
 
-async def test_a_flaky_receiver_gets_the_message_once_and_a_refusing_one_is_named(
+async def test_a_flaky_receiver_gets_the_message_once_a_refusing_one_is_named_a_hanging_one_blocks_nothing(
     start_operator: Start, namespace: str, kube: KubeClient, receiver: Receiver
 ) -> None:
     receiver.script("/flaky", 500, 500)
     receiver.always("/gone", 404)
-    await kube.create(
-        SECRETS,
-        secret(
-            "urls", namespace, {"flaky": receiver.url("/flaky"), "gone": receiver.url("/gone?token=abc123")}
-        ),
-    )
-    for name, key in (("flaky", "flaky"), ("gone", "gone")):
+    release = receiver.hold("/hung")
+    urls = {
+        "flaky": receiver.url("/flaky"),
+        "gone": receiver.url("/gone?token=abc123"),
+        "hung": receiver.url("/hung"),
+    }
+    await kube.create(SECRETS, secret("urls", namespace, urls))
+    for name in urls:
         await apply_notify(
             kube,
             namespace,
             f"""
 metadata: {{name: {name}}}
 spec:
-  channel: {{type: webhook, webhook: {{urlFrom: {{name: urls, key: {key}}}}}}}
+  channel: {{type: webhook, webhook: {{urlFrom: {{name: urls, key: {name}}}}}}}
   events: [{{type: TeamSucceeded, template: "{{{{ .run.name }}}} done"}}]
 """,
         )
         await apply_team(kube, namespace, team(f"{name}-team", name))
     cluster = await start_operator()
+    # A receiver that does not answer holds neither the runs nor the other policies.
+    await run_team(cluster, "hung-team")
+    await wait_for(lambda: receiver.requests("/hung"), timeout=30, message="the hung POST")
+    await run_team(cluster, "hung-team")
     run = await run_team(cluster, "flaky-team")
     await run_team(cluster, "gone-team")
 
@@ -215,6 +220,11 @@ spec:
     for text in (str(status), str(events)):
         assert "abc123" not in text
         assert "127.0.0.1" not in text
+
+    # Still held (its first attempt, or a retry after that attempt's read timeout).
+    assert (await notify_status(kube, namespace, "hung")).get("sentCount") is None
+    release.set()
+    await wait_for(lambda: counted(kube, namespace, "hung", "sentCount", 2), timeout=30, message="hung sent")
 
 
 async def test_the_rate_limit_drops_the_excess_counts_it_and_survives_a_restart(
