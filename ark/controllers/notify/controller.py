@@ -227,16 +227,31 @@ class NotifyReconciler:
 
     def _pending(self, notify: Obj, policy: NotifyPolicy, status: Obj) -> list[Occurrence]:
         occurrences = self._occurrences(notify)
-        # Keys of events that can no longer be seen (a run deleted, a condition moved on) cannot
-        # come back, so the record keeps only what is still visible: it stays bounded.
-        visible = {o.key for o in occurrences}
-        notified = [k for k in status.get("notified") or () if k in visible]
+        namespace = notify["metadata"]["namespace"]
+        # Keys of events that can no longer happen again (a run deleted, a condition moved on)
+        # leave the record, so it stays bounded. Whether a team still refers to the policy does
+        # not matter: a notifyRef removed and put back must not replay its runs.
+        notified = [k for k in status.get("notified") or () if self._visible(namespace, k)]
         status["notified"] = notified
         windows = open_windows(status.get("rateLimitWindows") or [], policy.rate_limiting, self.now())
         status["rateLimitWindows"] = windows
         done = set(notified)
         created = parse_time(notify["metadata"].get("creationTimestamp"))
         return [o for o in since(occurrences, created) if o.key not in done]
+
+    def _visible(self, namespace: str, key: str) -> bool:
+        kind, _, rest = key.partition("/")
+        name, _, detail = rest.partition("/")
+        if kind == "ArkRun":
+            run = self.runs.get(namespace, name)
+            return run is not None and run["metadata"].get("uid", "") == detail
+        if kind == "ArkTeam":
+            team = self.teams.get(namespace, name)
+            return team is not None and key in {o.key for o in team_occurrences(team)}
+        if kind == "ArkAgent":
+            agent = self.agents.get(namespace, name)
+            return agent is not None and key in {o.key for o in agent_occurrences(agent)}
+        return False
 
     # ------------------------------------------------------------------ one event
 

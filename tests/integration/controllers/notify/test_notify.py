@@ -138,8 +138,8 @@ spec:
     assert condition({"status": status}, "Ready")["reason"] == "Active"
     assert condition({"status": status}, "Delivered")["reason"] == "Sent"
 
-    # More reconciles (a spec change, a team change) and an operator restart send nothing again;
-    # a new run after the restart is sent once.
+    # More reconciles (a spec change, a notifyRef taken away and put back) and an operator
+    # restart send nothing again; a new run after the restart is sent once.
     notify = await kube.get(ARK_NOTIFIES, "ops", namespace)
     notify["spec"]["events"].append({"type": "BudgetExceeded"})
     await kube.replace(ARK_NOTIFIES, notify)
@@ -148,6 +148,11 @@ spec:
         timeout=30,
         message="the spec change reconciled",
     )
+    for ref, teams in ((None, 1), ({"name": "ops"}, 2)):
+        await kube.patch(ARK_TEAMS, "blog", {"spec": {"notifyRef": ref}}, namespace)
+        await wait_for(
+            lambda n=teams: _referred_by(kube, namespace, "ops", n), timeout=30, message=f"{teams} teams"
+        )
     await cluster.stop()
     cluster = await start_operator()
     again = await run_team(cluster, "blog", output="again")
@@ -156,6 +161,11 @@ spec:
     assert len(texts) == 4
     assert texts[-1] == f"*blog* run {again} (go) said again"
     assert len(receiver.requests("/hook")) == 1
+
+
+async def _referred_by(kube: KubeClient, namespace: str, name: str, teams: int) -> bool:
+    ready = condition({"status": await notify_status(kube, namespace, name)}, "Ready")
+    return f"referred to by {teams} ArkTeams" in str(ready.get("message"))
 
 
 async def _observed(kube: KubeClient, namespace: str, name: str, generation: int) -> bool:
