@@ -5,6 +5,7 @@ rate limit drops the excess, counts it, and keeps its window across a restart.""
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -262,7 +263,9 @@ spec:
     assert status["sentCount"] == 2
     [window] = status["rateLimitWindows"]
     assert (window["subject"], window["event"], window["count"]) == ("ArkTeam/busy", "TeamSucceeded", 2)
-    assert len(receiver.requests("/slack")) == 2
+    first = receiver.requests("/slack")
+    assert len(first) == 2
+    assert re.fullmatch(r"ArkRun busy-\w+ of ArkTeam busy Succeeded", first[0].json()["text"])
 
     await cluster.stop()
     cluster = await start_operator()
@@ -289,7 +292,7 @@ spec:
     template: "{{ .agent.name }}: {{ .agent.status.dailyTokensUsed }}
       of {{ .agent.spec.limits.maxDailyTokens }}"
   - type: DailyLimitReached
-    template: "{{ .team.name }} is out of tokens ({{ .Event }})"
+    template: "{{ .team.name.first }} fails to render: the default message goes instead"
 """,
     )
     now_ms = time.time_ns() // 1_000_000
@@ -321,7 +324,13 @@ spec:
     await kube.create(SECRETS, secret("slack-url", namespace, {"url": receiver.url("/slack")}))
     await wait_for(lambda: counted(kube, namespace, "budget", "sentCount", 2), timeout=30, message="2 sent")
     texts = sorted(r.json()["text"] for r in receiver.requests("/slack"))
-    assert texts == ["frugal is out of tokens (DailyLimitReached)", "thrifty: 110 of 100"]
+    assert texts[1] == "thrifty: 110 of 100"
+    assert texts[0].startswith(
+        "ArkTeam frugal reached its daily token limit: 120 of 100 tokens used in the last 24 h"
+    )
+    events = await kube.list(EVENTS, namespace, field_selector="involvedObject.name=budget")
+    failed = next(e for e in events["items"] if e["reason"] == "TemplateError")
+    assert failed["message"].startswith("DailyLimitReached template: template: 1:")
     assert (
         condition({"status": await notify_status(kube, namespace, "budget")}, "Ready")["reason"] == "Active"
     )
