@@ -4,7 +4,7 @@ from typing import Any
 
 from ark.api.base import _rfc3339
 from ark.api.meta import Condition, ManagedFieldsEntry, ObjectMeta, OwnerReference
-from ark.api.notify import ArkNotify, ArkNotifySpec, ArkNotifyStatus, NotifyChannel, NotifyEventRule, RateLimiting, SlackChannel, WebhookChannel, WebhookHeader
+from ark.api.notify import ArkNotify, ArkNotifySpec, ArkNotifyStatus, NotifyChannel, NotifyEventRule, RateLimitWindow, RateLimiting, SlackChannel, WebhookChannel, WebhookHeader
 from ark.api.shared import KeyRef
 
 CONFIG: dict[str, Any] = {
@@ -711,6 +711,112 @@ SCHEMA: dict[str, Any] = {
              },
              'validation_alias': 'suppressedCount',
              'serialization_alias': 'suppressedCount',
+            },
+            'failed_count': {
+             'type': 'model-field',
+             'schema': {
+              'type': 'default',
+              'schema': {'type': 'nullable', 'schema': {'type': 'int', 'ge': 0}},
+              'default': None,
+             },
+             'validation_alias': 'failedCount',
+             'serialization_alias': 'failedCount',
+            },
+            'notified': {
+             'type': 'model-field',
+             'schema': {
+              'type': 'default',
+              'schema': {'type': 'nullable', 'schema': {'type': 'list', 'items_schema': {'type': 'str'}}},
+              'default': None,
+             },
+             'validation_alias': 'notified',
+             'serialization_alias': 'notified',
+            },
+            'rate_limit_windows': {
+             'type': 'model-field',
+             'schema': {
+              'type': 'default',
+              'schema': {
+               'type': 'nullable',
+               'schema': {
+                'type': 'list',
+                'items_schema': {
+                 'type': 'model',
+                 'cls': RateLimitWindow,
+                 'schema': {
+                  'type': 'function-before',
+                  'function': {'type': 'no-info', 'function': RateLimitWindow._rename_legacy},
+                  'schema': {
+                   'type': 'model-fields',
+                   'fields': {
+                    'subject': {
+                     'type': 'model-field',
+                     'schema': {'type': 'str', 'min_length': 1},
+                     'validation_alias': 'subject',
+                     'serialization_alias': 'subject',
+                    },
+                    'event': {
+                     'type': 'model-field',
+                     'schema': {
+                      'type': 'literal',
+                      'expected': [
+                       'TeamSucceeded',
+                       'TeamFailed',
+                       'TeamTimedOut',
+                       'BudgetExceeded',
+                       'DailyLimitReached',
+                       'AgentDegraded',
+                      ],
+                     },
+                     'validation_alias': 'event',
+                     'serialization_alias': 'event',
+                    },
+                    'start': {
+                     'type': 'model-field',
+                     'schema': {
+                      'type': 'datetime',
+                      'microseconds_precision': 'truncate',
+                      'strict': False,
+                      'serialization': {
+                       'type': 'function-plain',
+                       'function': _rfc3339,
+                       'info_arg': False,
+                       'return_schema': {'type': 'str'},
+                       'when_used': 'json',
+                      },
+                     },
+                     'validation_alias': 'start',
+                     'serialization_alias': 'start',
+                    },
+                    'count': {
+                     'type': 'model-field',
+                     'schema': {'type': 'int', 'ge': 0},
+                     'validation_alias': 'count',
+                     'serialization_alias': 'count',
+                    },
+                   },
+                   'model_name': 'RateLimitWindow',
+                   'computed_fields': [],
+                  },
+                 },
+                 'custom_init': False,
+                 'root_model': False,
+                 'config': {
+                  'validate_by_name': True,
+                  'validate_by_alias': True,
+                  'serialize_by_alias': True,
+                  'extra_fields_behavior': 'forbid',
+                  'strict': True,
+                  'title': 'RateLimitWindow',
+                 },
+                 'ref': 'ark.api.notify.RateLimitWindow',
+                },
+               },
+              },
+              'default': None,
+             },
+             'validation_alias': 'rateLimitWindows',
+             'serialization_alias': 'rateLimitWindows',
             },
             'last_sent_at': {
              'type': 'model-field',
