@@ -51,10 +51,11 @@ def check_event(report: Report, event: ArkEvent) -> None:
             and source.type == "team-output"
             and source.team_output.name == target.team
         ):
-            report.warning(
+            report.error(
                 (*path, "team"),
-                f'this event re-runs the team it watches: each run of "{target.team}" starts another',
-                "target another team, or make sure the loop ends",
+                f'this event re-runs the team it watches: a cycle, each run of "{target.team}" '
+                "would start another for ever",
+                "target another team",
             )
         for key, value in (target.input or {}).items():
             check_trigger_template(report, (*path, "input", key), value, source.type)

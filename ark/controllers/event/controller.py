@@ -2,12 +2,16 @@
 
 One reconcile, reading from the informer caches:
 
-1. parse the spec (invalid: ``Ready=False/InvalidSpec`` naming the field);
+1. parse the spec (invalid, or an input template that does not parse:
+   ``Ready=False/InvalidSpec`` naming the field);
 2. cron: work out the due time and the next one (:mod:`~ark.controllers.event.schedule`), fire
    when due, and requeue for ``nextFireAt`` (never a poll); an invalid schedule is
    ``Ready=False/InvalidCron``;
-3. team-output: fire once for every run of the watched team that completed, in a phase matching
-   ``onPhase``, after the event was created (the run names derive from the upstream run's name);
+3. team-output: refuse an event on a cycle of team-output events (``Ready=False/
+   TeamOutputCycle``, :mod:`~ark.controllers.event.chains`); else fire once for every run of the
+   watched team that completed, in a phase matching ``onPhase``, after the event was created
+   (the run names derive from the upstream run's name), unless the upstream run's trigger
+   lineage is already ``MAX_CHAIN_DEPTH`` deep (``Fired=False/ChainTooDeep``);
 4. webhook: create Secret ``<event>-webhook-token`` when absent; ``status.webhookURL``;
 5. apply the status (``lastFiredAt``, ``firedCount``, ``nextFireAt``, ``Ready`` and ``Fired``).
 
@@ -37,8 +41,10 @@ from pydantic import ValidationError
 
 from ark.api import API_VERSION, ArkEventSpec
 from ark.api.run import TriggerType
+from ark.api.validation.chains import cycle_through, spell_cycle
 from ark.controllers.cache import Cache
-from ark.controllers.event.inputs import TargetInputError
+from ark.controllers.event.chains import DEPTH_ANNOTATION, MAX_CHAIN_DEPTH, chain_depth, links
+from ark.controllers.event.inputs import TargetInputError, input_syntax_problem
 from ark.controllers.event.names import fire_run_name
 from ark.controllers.event.runs import TERMINAL, event_owner_reference, running, target_run, webhook_url
 from ark.controllers.event.schedule import cron_timing
@@ -179,6 +185,11 @@ class EventReconciler:
             self._ready(status, "False", "InvalidSpec", _first_error(exc))
             await self._write_status(key, event, current, status)
             return None
+        problem = input_syntax_problem([target.input for target in spec.targets])
+        if problem is not None:
+            self._ready(status, "False", "InvalidSpec", problem)
+            await self._write_status(key, event, current, status)
+            return None
         result: Result | None = None
         if spec.suspended:
             self._ready(status, "False", "Suspended", "spec.suspended is true: the event does not fire")
@@ -203,11 +214,13 @@ class EventReconciler:
         schedule = spec.source.cron or ""
         now = self.now()
         since = _time(status.get("lastFiredAt")) or _time(event["metadata"].get("creationTimestamp")) or now
+        # @every counts from the event's creation (D180).
         skipped = self._skipped.get(key)
         if skipped is not None and skipped > since:
             since = skipped
+        created = _time(event["metadata"].get("creationTimestamp"))
         try:
-            timing = cron_timing(schedule, since, now)
+            timing = cron_timing(schedule, since, now, anchor=created)
         except ValueError as exc:
             self._ready(
                 status, "False", "InvalidCron", f"spec.source.cron: {schedule!r} is not a schedule: {exc}"
@@ -234,6 +247,12 @@ class EventReconciler:
             message = f'spec.source.teamOutput.name: ArkTeam "{source.name}" does not exist'
             self._ready(status, "False", "PipelineNotFound", message)
             return
+        cycle = cycle_through(event["metadata"]["name"], links(self.events.in_namespace(namespace)))
+        if cycle is not None:
+            index = next(i for i, t in enumerate(spec.targets) if t.team == cycle[0].to)
+            message = f"spec.targets[{index}].team: team-output events form a cycle: {spell_cycle(cycle)}"
+            self._ready(status, "False", "TeamOutputCycle", message)
+            return
         watermark = _time(status.get("lastFiredAt")) or _time(event["metadata"].get("creationTimestamp"))
         phases = TERMINAL if source.on_phase == "*" else (source.on_phase,)
         handled = self._handled.setdefault(key, set())
@@ -251,13 +270,17 @@ class EventReconciler:
             ):
                 completed.append((finished, run))
         for finished, run in sorted(completed, key=lambda pair: (pair[0], pair[1]["metadata"]["name"])):
+            depth = chain_depth(run) + 1
+            handled.add(run["metadata"]["name"])
+            if depth > MAX_CHAIN_DEPTH:
+                self._refuse_deep(event, status, run["metadata"]["name"], format_time(finished))
+                continue
             trigger = {
                 "name": event["metadata"]["name"],
                 "firedAt": format_time(self.now()),
                 "output": (run.get("status") or {}).get("output") or "",
             }
-            fire = await self._fire(event, spec, run["metadata"]["name"], trigger, "team-output")
-            handled.add(run["metadata"]["name"])
+            fire = await self._fire(event, spec, run["metadata"]["name"], trigger, "team-output", depth)
             self._record(status, fire, format_time(finished))
         self._ready(
             status, "True", "Watching", f'fires when a run of ArkTeam "{source.name}" ends {source.on_phase}'
@@ -272,6 +295,7 @@ class EventReconciler:
         fire_key: str,
         trigger: Mapping[str, Any],
         trigger_type: TriggerType,
+        depth: int = 0,
     ) -> Fire:
         meta = event["metadata"]
         namespace = meta["namespace"]
@@ -295,7 +319,9 @@ class EventReconciler:
                 fire.failures.append(f'targets[{index}]: ArkTeam "{target.team}" does not exist')
                 continue
             try:
-                body = target_run(event, team, index, fire_key, target.input or {}, trigger, trigger_type)
+                body = target_run(
+                    event, team, index, fire_key, target.input or {}, trigger, trigger_type, depth
+                )
             except (TargetInputError, InputError) as exc:
                 fire.failures.append(f"targets[{index}] ({target.team}): {exc}")
                 continue
@@ -310,6 +336,16 @@ class EventReconciler:
         if fire.failures:
             self.recorder.warning(event, "FireFailed", "; ".join(fire.failures))
         return fire
+
+    def _refuse_deep(self, event: Obj, status: Obj, upstream: str, finished: str) -> None:
+        # Moving the watermark keeps a restart from weighing the same run again (D182).
+        status["lastFiredAt"] = finished
+        message = (
+            f"ArkRun {upstream} is {MAX_CHAIN_DEPTH} team-output fires deep "
+            f"(annotation {DEPTH_ANNOTATION}): not firing, the chain may be a loop"
+        )
+        set_condition(status["conditions"], FIRED, "False", "ChainTooDeep", message)
+        self.recorder.warning(event, "ChainTooDeep", message)
 
     @staticmethod
     def _record(status: Obj, fire: Fire, fired_at: str) -> None:
@@ -430,8 +466,17 @@ def setup_event_controller(manager: Manager, options: EventOptions) -> tuple[Con
         team = ((obj.get("spec") or {}).get("teamRef") or {}).get("name")
         return events.index_keys(TEAM_INDEX, f"{obj['metadata'].get('namespace')}/{team}") if team else []
 
+    def team_output_peers(obj: Obj) -> list[str]:
+        # An event appearing, changing or going may close or open a cycle through any other
+        # team-output event of its namespace.
+        namespace = obj["metadata"].get("namespace") or ""
+        return sorted({f"{namespace}/{link.event}" for link in links(events.in_namespace(namespace))})
+
     for informer in events.informers.values():
         controller.watch(informer, update_filter=generation_changed)
+        controller.watch_mapped(
+            informer, team_output_peers, update_filter=generation_changed, map_old_on_update=True
+        )
     for informer in teams.informers.values():
         # A target or watched team appearing (or going) changes what a fire can do.
         controller.watch_mapped(informer, by_team, update_filter=lambda old, new: old is new)
