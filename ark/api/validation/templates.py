@@ -129,7 +129,7 @@ def check_trigger_template(report: Report, path: Sequence[PathItem], source: str
     chains = references(probe, path, source)
     if chains is None:
         for issue in probe.issues:
-            report.error(issue.path, f"{issue.message}; the operator refuses the event", "fix the template")
+            report.error(issue.path, f"{issue.message}; the event cannot fire with it", "fix the template")
         return
     for chain in sorted(chains):
         if not chain:

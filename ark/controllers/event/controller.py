@@ -2,16 +2,15 @@
 
 One reconcile, reading from the informer caches:
 
-1. parse the spec (invalid, or an input template that does not parse:
-   ``Ready=False/InvalidSpec`` naming the field);
+1. parse and check the spec as ``ark validate`` does (an error: ``Ready=False/InvalidSpec``
+   naming the field; a bad schedule ``InvalidCron``; an event on a cycle of team-output events
+   ``TeamOutputCycle``, :mod:`~ark.controllers.event.chains`);
 2. cron: work out the due time and the next one (:mod:`~ark.controllers.event.schedule`), fire
-   when due, and requeue for ``nextFireAt`` (never a poll); an invalid schedule is
-   ``Ready=False/InvalidCron``;
-3. team-output: refuse an event on a cycle of team-output events (``Ready=False/
-   TeamOutputCycle``, :mod:`~ark.controllers.event.chains`); else fire once for every run of the
-   watched team that completed, in a phase matching ``onPhase``, after the event was created
-   (the run names derive from the upstream run's name), unless the upstream run's trigger
-   lineage is already ``MAX_CHAIN_DEPTH`` deep (``Fired=False/ChainTooDeep``);
+   when due, and requeue for ``nextFireAt`` (never a poll);
+3. team-output: fire once for every run of the watched team that completed, in a phase
+   matching ``onPhase``, after the event was created (the run names derive from the upstream
+   run's name), unless the upstream run's trigger lineage is already ``MAX_CHAIN_DEPTH`` deep
+   (``Fired=False/ChainTooDeep``);
 4. webhook: create Secret ``<event>-webhook-token`` when absent; ``status.webhookURL``;
 5. apply the status (``lastFiredAt``, ``firedCount``, ``nextFireAt``, ``Ready`` and ``Fired``).
 
@@ -40,11 +39,15 @@ from typing import Any
 from pydantic import ValidationError
 
 from ark.api import API_VERSION, ArkEventSpec
+from ark.api.issues import errors
 from ark.api.run import TriggerType
 from ark.api.validation.chains import cycle_through, spell_cycle
+from ark.api.validation.cron import cron_problem
+from ark.api.validation.event import check_event_spec
+from ark.api.validation.report import Report
 from ark.controllers.cache import Cache
 from ark.controllers.event.chains import DEPTH_ANNOTATION, MAX_CHAIN_DEPTH, chain_depth, links
-from ark.controllers.event.inputs import TargetInputError, input_syntax_problem
+from ark.controllers.event.inputs import TargetInputError
 from ark.controllers.event.names import fire_run_name
 from ark.controllers.event.runs import TERMINAL, event_owner_reference, running, target_run, webhook_url
 from ark.controllers.event.schedule import cron_timing
@@ -126,6 +129,10 @@ def _time(value: object) -> datetime.datetime | None:
     return datetime.datetime.fromisoformat(value).astimezone(datetime.UTC)
 
 
+def _invalid_cron(schedule: str, reason: str) -> str:
+    return f"spec.source.cron: {schedule!r} is not a schedule: {reason}"
+
+
 def _phase_changed(old: Obj, new: Obj) -> bool:
     return old is new or (old.get("status") or {}).get("phase") != (new.get("status") or {}).get("phase")
 
@@ -185,9 +192,9 @@ class EventReconciler:
             self._ready(status, "False", "InvalidSpec", _first_error(exc))
             await self._write_status(key, event, current, status)
             return None
-        problem = input_syntax_problem([target.input for target in spec.targets])
+        problem = self._spec_problem(event, spec)
         if problem is not None:
-            self._ready(status, "False", "InvalidSpec", problem)
+            self._ready(status, "False", *problem)
             await self._write_status(key, event, current, status)
             return None
         result: Result | None = None
@@ -208,6 +215,26 @@ class EventReconciler:
         await self._write_status(key, event, current, status)
         return result
 
+    def _spec_problem(self, event: Obj, spec: ArkEventSpec) -> tuple[str, str] | None:
+        """(reason, message naming the field) of what keeps a parsed spec from working: a cycle
+        of team-output events, a bad schedule, or an error ``ark validate`` reports (D183)."""
+        if spec.source.type == "team-output":
+            namespace = event["metadata"]["namespace"]
+            cycle = cycle_through(event["metadata"]["name"], links(self.events.in_namespace(namespace)))
+            if cycle is not None:
+                index = next(i for i, t in enumerate(spec.targets) if t.team == cycle[0].to)
+                message = f"spec.targets[{index}].team: team-output events form a cycle: {spell_cycle(cycle)}"
+                return "TeamOutputCycle", message
+        if spec.source.type == "cron":
+            # croniter alone would take six fields (seconds), which ark validate refuses.
+            problem = cron_problem(spec.source.cron or "")
+            if problem is not None:
+                return "InvalidCron", _invalid_cron(spec.source.cron or "", problem[0])
+        report = Report()
+        check_event_spec(report, spec)
+        found = errors(report.issues)
+        return ("InvalidSpec", f"{found[0].location}: {found[0].message}") if found else None
+
     # ------------------------------------------------------------------ sources
 
     async def _cron(self, key: str, event: Obj, spec: ArkEventSpec, status: Obj) -> Result | None:
@@ -222,9 +249,7 @@ class EventReconciler:
         try:
             timing = cron_timing(schedule, since, now, anchor=created)
         except ValueError as exc:
-            self._ready(
-                status, "False", "InvalidCron", f"spec.source.cron: {schedule!r} is not a schedule: {exc}"
-            )
+            self._ready(status, "False", "InvalidCron", _invalid_cron(schedule, str(exc)))
             return None
         if timing.due is not None:
             fired_at = format_time(timing.due)
@@ -246,12 +271,6 @@ class EventReconciler:
         if self.teams.get(namespace, source.name) is None:
             message = f'spec.source.teamOutput.name: ArkTeam "{source.name}" does not exist'
             self._ready(status, "False", "PipelineNotFound", message)
-            return
-        cycle = cycle_through(event["metadata"]["name"], links(self.events.in_namespace(namespace)))
-        if cycle is not None:
-            index = next(i for i, t in enumerate(spec.targets) if t.team == cycle[0].to)
-            message = f"spec.targets[{index}].team: team-output events form a cycle: {spell_cycle(cycle)}"
-            self._ready(status, "False", "TeamOutputCycle", message)
             return
         watermark = _time(status.get("lastFiredAt")) or _time(event["metadata"].get("creationTimestamp"))
         phases = TERMINAL if source.on_phase == "*" else (source.on_phase,)

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
-from ark.flow.template import TemplateError, TemplateSyntaxError, parse, render
+from ark.flow.template import TemplateError, render
 
 
 class TargetInputError(Exception):
@@ -21,14 +21,3 @@ def render_target_input(templates: Mapping[str, str], trigger: Mapping[str, Any]
         except TemplateError as error:
             raise TargetInputError(f"input {name!r}: {error}") from error
     return values
-
-
-def input_syntax_problem(targets: Sequence[Mapping[str, str] | None]) -> str | None:
-    """``spec.targets[i].input.<name>: <syntax error>`` for the first input that does not parse."""
-    for index, templates in enumerate(targets):
-        for name, source in (templates or {}).items():
-            try:
-                parse(source)
-            except TemplateSyntaxError as error:
-                return f"spec.targets[{index}].input.{name}: {error}"
-    return None

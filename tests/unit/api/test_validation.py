@@ -229,7 +229,7 @@ def test_event_input_that_does_not_parse_is_refused() -> None:
         ("error", "spec.targets[0].input.a"),
         ("note", "spec.targets[0].team"),
     ]
-    assert found[0][3].endswith("; the operator refuses the event")
+    assert found[0][3].endswith("; the event cannot fire with it")
 
 
 def test_cron_descriptors_and_every_are_accepted() -> None:

@@ -215,9 +215,9 @@ async def test_a_team_output_event_fires_once_per_run_skips_under_forbid_and_nam
     assert run["spec"]["trigger"] == {"type": "team-output", "source": "relay"}
     assert run["metadata"]["labels"]["arkonis.dev/trigger"] == "team-output"
     status = await wait_for(lambda: fired(kube, namespace, "relay", 1), timeout=10, message="firedCount 1")
-    fired = condition({"status": status}, "Fired")
-    assert (fired["status"], fired["reason"]) == ("False", "TargetFailed")
-    assert fired["message"] == 'targets[0]: ArkTeam "ghost" does not exist'
+    fire_condition = condition({"status": status}, "Fired")
+    assert (fire_condition["status"], fire_condition["reason"]) == ("False", "TargetFailed")
+    assert fire_condition["message"] == 'targets[0]: ArkTeam "ghost" does not exist'
     assert condition({"status": status}, "Ready")["reason"] == "Watching"
     reasons = await wait_for(
         lambda: with_reason(kube, namespace, "relay", "FireFailed"), timeout=10, message="FireFailed"
