@@ -122,7 +122,7 @@ def _check_step(report: Report, path: Sequence[PathItem], chain: Chain, scope: T
 def check_trigger_template(report: Report, path: Sequence[PathItem], source: str, source_type: str) -> None:
     """Check an ArkEvent target input value (a template over ``.trigger``).
 
-    A value that does not parse is an error: the operator refuses such an event (D183), though
+    A value that does not parse is an error: the operator refuses such an event (D180), though
     the original used the value literally.
     """
     probe = Report()

@@ -2,10 +2,10 @@
 :mod:`ark.api.validation.chains`), and the depth of a run's trigger lineage (pure).
 
 A team-output event is an edge from the team it watches to each team it targets. An event on a
-cycle of such edges would fire for ever, so the controller refuses it (D181). What the cache
+cycle of such edges would fire for ever, so the controller refuses it (D118). What the cache
 cannot show in time (events created at once, a chain closed in another way) is bounded by the
 depth every team-output run carries in annotation ``arkonis.dev/trigger-depth``: the upstream
-run's depth plus one, a run with none being depth 0; past ``MAX_CHAIN_DEPTH`` nothing fires (D182).
+run's depth plus one, a run with none being depth 0; past ``MAX_CHAIN_DEPTH`` nothing fires (D119).
 """
 
 from __future__ import annotations

@@ -217,7 +217,7 @@ class EventReconciler:
 
     def _spec_problem(self, event: Obj, spec: ArkEventSpec) -> tuple[str, str] | None:
         """(reason, message naming the field) of what keeps a parsed spec from working: a cycle
-        of team-output events, a bad schedule, or an error ``ark validate`` reports (D183)."""
+        of team-output events, a bad schedule, or an error ``ark validate`` reports (D180)."""
         if spec.source.type == "team-output":
             namespace = event["metadata"]["namespace"]
             cycle = cycle_through(event["metadata"]["name"], links(self.events.in_namespace(namespace)))
@@ -241,7 +241,7 @@ class EventReconciler:
         schedule = spec.source.cron or ""
         now = self.now()
         since = _time(status.get("lastFiredAt")) or _time(event["metadata"].get("creationTimestamp")) or now
-        # @every counts from the event's creation (D180).
+        # @every counts from the event's creation (D116).
         skipped = self._skipped.get(key)
         if skipped is not None and skipped > since:
             since = skipped
@@ -357,7 +357,7 @@ class EventReconciler:
         return fire
 
     def _refuse_deep(self, event: Obj, status: Obj, upstream: str, finished: str) -> None:
-        # Moving the watermark keeps a restart from weighing the same run again (D182).
+        # Moving the watermark keeps a restart from weighing the same run again (D119).
         status["lastFiredAt"] = finished
         message = (
             f"ArkRun {upstream} is {MAX_CHAIN_DEPTH} team-output fires deep "

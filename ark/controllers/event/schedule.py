@@ -4,7 +4,7 @@ Missed fires collapse into one: however many scheduled times passed since the la
 operator down across several), the event is due once, for the latest of them.
 
 ``@every <Go duration>`` schedules fire at ``anchor + k * interval`` (k >= 1), the anchor being
-the event's creation: the times survive a restart and need no state of their own (D180).
+the event's creation: the times survive a restart and need no state of their own (D116).
 """
 
 from __future__ import annotations
