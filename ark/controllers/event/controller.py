@@ -241,11 +241,10 @@ class EventReconciler:
         schedule = spec.source.cron or ""
         now = self.now()
         since = _time(status.get("lastFiredAt")) or _time(event["metadata"].get("creationTimestamp")) or now
-        # @every counts from the event's creation (D116).
         skipped = self._skipped.get(key)
         if skipped is not None and skipped > since:
             since = skipped
-        created = _time(event["metadata"].get("creationTimestamp"))
+        created = _time(event["metadata"].get("creationTimestamp"))  # @every counts from it (D116)
         try:
             timing = cron_timing(schedule, since, now, anchor=created)
         except ValueError as exc:
