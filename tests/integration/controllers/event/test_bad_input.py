@@ -29,6 +29,7 @@ REFUSED = [
         "spec.source.teamOutput",
         "a team-output source needs teamOutput",
     ),
+    ("source: {type: team-output, teamOutput: {}}\n" + TARGETS, "spec.source.teamOutput.name", "Required"),
     (
         "source: {type: team-output, teamOutput: {name: up, onPhase: Done}}\n" + TARGETS,
         "spec.source.teamOutput.onPhase",
@@ -39,6 +40,11 @@ REFUSED = [
         for source in (CRON, WEBHOOK, TEAM_OUTPUT)
         for case in (
             (f"{source}\ntargets: []", "spec.targets", "at least 1 items"),
+            (
+                f"{source}\ntargets: [{{input: {{a: b}}}}]",
+                "spec.targets[0].team",
+                "exactly one of team or pipeline",
+            ),
             (
                 f"{source}\ntargets: [{{team: down, input: {{count: 3}}}}]",
                 "spec.targets[0].input.count",
