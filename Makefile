@@ -15,7 +15,7 @@ VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' pyproject.toml)
 IMG ?= ghcr.io/arkonis-dev/ark:$(VERSION)
 KIND_CLUSTER ?= kind
 
-.PHONY: help venv system-deps control-plane llama-server mcp-reference weaviate helm demo demo-cluster test test-unit \
+.PHONY: help venv system-deps control-plane llama-server mcp-reference weaviate helm jaeger demo demo-cluster test test-unit \
         test-integration test-e2e lint bench cluster-up cluster-down manifests clean \
         docker-build docker-push deploy undeploy kind-deploy
 
@@ -41,6 +41,9 @@ llama-server: venv system-deps ## build (or reuse) llama.cpp's llama-server and 
 
 helm: ## build (or reuse) helm from its pinned Go module, for the chart's tests
 	@hack/build-helm.sh
+
+jaeger: ## build (or reuse) Jaeger from its pinned Go module, for the one-trace test
+	@hack/build-jaeger.sh >/dev/null
 
 mcp-reference: system-deps ## install (or reuse) the MCP reference server from npm, pinned, into the cache
 	@hack/install-mcp-reference.sh >/dev/null
@@ -74,7 +77,7 @@ demo-cluster: cluster-up ## the flagship team in the local cluster: kubectl appl
 	KUBECONFIG=$(STATE)/kubeconfig $(BIN)/ark trigger recipe-planner --input dish="tomato soup" --watch
 	$(KUBECTL) get arkteam,arkrun,arkagent
 
-test: venv system-deps control-plane llama-server mcp-reference weaviate helm ## everything: unit + integration + e2e against real servers
+test: venv system-deps control-plane llama-server mcp-reference weaviate helm jaeger ## everything: unit + integration + e2e against real servers
 	$(PYTEST) tests/unit tests/integration tests/e2e
 
 test-unit: venv ## fast unit tests, no servers
@@ -83,7 +86,7 @@ test-unit: venv ## fast unit tests, no servers
 test-integration: venv system-deps control-plane llama-server mcp-reference weaviate helm ## integration tests (real API server and Redis)
 	$(PYTEST) tests/integration
 
-test-e2e: venv system-deps control-plane mcp-reference helm ## end-to-end tests
+test-e2e: venv system-deps control-plane mcp-reference helm jaeger ## end-to-end tests
 	$(PYTEST) tests/e2e
 
 lint: venv ## ruff (lint + format check) and mypy --strict on ark/ and ark_runtime/
