@@ -15,7 +15,7 @@ VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' pyproject.toml)
 IMG ?= ghcr.io/arkonis-dev/ark:$(VERSION)
 KIND_CLUSTER ?= kind
 
-.PHONY: help venv system-deps control-plane llama-server mcp-reference weaviate helm prometheus demo demo-cluster test test-unit \
+.PHONY: help venv system-deps control-plane llama-server mcp-reference weaviate helm jaeger prometheus demo demo-cluster demo-events test test-unit \
         test-integration test-e2e lint bench cluster-up cluster-down manifests clean \
         docker-build docker-push deploy undeploy kind-deploy
 
@@ -41,6 +41,9 @@ llama-server: venv system-deps ## build (or reuse) llama.cpp's llama-server and 
 
 helm: ## build (or reuse) helm from its pinned Go module, for the chart's tests
 	@hack/build-helm.sh
+
+jaeger: ## build (or reuse) Jaeger from its pinned Go module, for the one-trace test
+	@hack/build-jaeger.sh >/dev/null
 
 prometheus: ## build (or reuse) prometheus and promtool from their pinned Go module, for the metrics tests
 	@hack/build-prometheus.sh
@@ -77,7 +80,17 @@ demo-cluster: cluster-up ## the flagship team in the local cluster: kubectl appl
 	KUBECONFIG=$(STATE)/kubeconfig $(BIN)/ark trigger recipe-planner --input dish="tomato soup" --watch
 	$(KUBECTL) get arkteam,arkrun,arkagent
 
-test: venv system-deps control-plane llama-server mcp-reference weaviate helm prometheus ## everything: unit + integration + e2e against real servers
+# The event cookbook: its release-notes run (started as the webhook would, with the version in
+# the input) finishing starts the release-announcer run through the team-output event.
+demo-events: AGENT_ENV ?= AGENT_PROVIDER=mock
+demo-events: cluster-up ## the event-driven sample in the local cluster: cron, webhook and team-output events, a notify policy
+	$(KUBECTL) apply -f manifests/samples/events-cookbook.yaml
+	KUBECONFIG=$(STATE)/kubeconfig $(BIN)/ark trigger release-notes --input version=1.4.0 --watch
+	$(KUBECTL) wait --for=create --timeout=60s arkrun -l arkonis.dev/trigger=team-output
+	$(KUBECTL) wait --for=jsonpath='{.status.phase}'=Succeeded --timeout=120s arkrun -l arkonis.dev/trigger=team-output
+	$(KUBECTL) get arkevent,arkteam,arkrun
+
+test: venv system-deps control-plane llama-server mcp-reference weaviate helm jaeger prometheus ## everything: unit + integration + e2e against real servers
 	$(PYTEST) tests/unit tests/integration tests/e2e
 
 test-unit: venv ## fast unit tests, no servers
@@ -86,7 +99,7 @@ test-unit: venv ## fast unit tests, no servers
 test-integration: venv system-deps control-plane llama-server mcp-reference weaviate helm prometheus ## integration tests (real API server and Redis)
 	$(PYTEST) tests/integration
 
-test-e2e: venv system-deps control-plane mcp-reference helm prometheus ## end-to-end tests
+test-e2e: venv system-deps control-plane mcp-reference helm jaeger prometheus ## end-to-end tests
 	$(PYTEST) tests/e2e
 
 lint: venv ## ruff (lint + format check) and mypy --strict on ark/ and ark_runtime/
@@ -114,8 +127,9 @@ kind-deploy: docker-build ## docker-build, kind load docker-image, deploy (KIND_
 	kind load docker-image $(IMG) --name $(KIND_CLUSTER)
 	@$(MAKE) --no-print-directory deploy IMG=$(IMG)
 
-manifests: venv ## regenerate the CRDs in manifests/crd from the pydantic models (and the chart's copies)
+manifests: venv ## regenerate the CRDs in manifests/crd (and the chart's copies) and ark/api/schemas from the pydantic models
 	$(PY) -m ark.api.crdgen manifests/crd
+	$(PY) -m ark.api.schemagen
 	$(PY) hack/chartgen.py
 
 clean: cluster-down ## remove the virtualenv and caches (Go-built binaries stay in ARK_CACHE, default ~/.cache/ark)

@@ -7,7 +7,10 @@ from the trigger through the queue wait, the model and tool calls to the result.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import contextlib
+import contextvars
+from collections.abc import Iterator, Mapping
+from typing import Any
 
 from opentelemetry import context as otel_context
 from opentelemetry import trace
@@ -16,6 +19,10 @@ from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapProp
 from ark_runtime.protocol import Task
 
 _propagator = TraceContextTextMapPropagator()
+# (trace id, span id) the next span started in this context takes, instead of random ones.
+_chosen: contextvars.ContextVar[tuple[int, int] | None] = contextvars.ContextVar(
+    "ark_chosen_ids", default=None
+)
 
 
 def inject_context(ctx: otel_context.Context | None = None) -> tuple[str, str]:
@@ -54,6 +61,35 @@ def queue_wait_ms(entry_id: str, now_ms: int) -> int:
     return max(0, now_ms - int(added))
 
 
+@contextlib.contextmanager
+def chosen_ids(trace_id: int, span_id: int) -> Iterator[None]:
+    """Spans started inside take these ids (a span whose id was handed out before it ended).
+
+    The trace id counts only for a root span: a child keeps its parent's.
+    """
+    token = _chosen.set((trace_id, span_id))
+    try:
+        yield
+    finally:
+        _chosen.reset(token)
+
+
+def id_generator() -> Any:
+    """An SDK ``IdGenerator``: random ids, except where :func:`chosen_ids` is in effect."""
+    from opentelemetry.sdk.trace.id_generator import RandomIdGenerator
+
+    class Ids(RandomIdGenerator):
+        def generate_span_id(self) -> int:
+            chosen = _chosen.get()
+            return chosen[1] if chosen else super().generate_span_id()
+
+        def generate_trace_id(self) -> int:
+            chosen = _chosen.get()
+            return chosen[0] if chosen else super().generate_trace_id()
+
+    return Ids()
+
+
 def configure_tracing(service_name: str, env: Mapping[str, str]) -> bool:
     """Export spans over OTLP/HTTP when an ``OTEL_EXPORTER_OTLP_*ENDPOINT`` is set; True if it did."""
     if not (env.get("OTEL_EXPORTER_OTLP_ENDPOINT") or env.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")):
@@ -63,7 +99,9 @@ def configure_tracing(service_name: str, env: Mapping[str, str]) -> bool:
     from opentelemetry.sdk.trace import TracerProvider
     from opentelemetry.sdk.trace.export import BatchSpanProcessor
 
-    provider = TracerProvider(resource=Resource.create({"service.name": service_name}))
+    provider = TracerProvider(
+        resource=Resource.create({"service.name": service_name}), id_generator=id_generator()
+    )
     provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
     trace.set_tracer_provider(provider)
     return True

@@ -4,12 +4,14 @@ A new ArkRun of the same team snapshot and input: the steps that Succeeded keep 
 outputs (no model is called for them) and the others run again; with --step, that step and every
 step that depends on it run again too. Dynamic and routed runs run again whole. A run still
 Pending or Running is refused, and so is a Succeeded run without --step (nothing to retry).
-Exit status as `ark trigger`'s.
+Exit status as `ark trigger`'s; with an OTLP endpoint set, the command opens the run's root span
+ark.retry.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from typing import TYPE_CHECKING, TextIO
 
@@ -47,6 +49,7 @@ def run(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None 
         from ark.cli.cluster import follow_hint
         from ark.cli.launch import launch
         from ark.cli.run_state import RunDataError, run_plan
+        from ark.cli.trigger_trace import traced_trigger
         from ark.controllers.resources import ARK_RUNS
         from ark.kube.client import NotFound
         from ark.runs.create import retry_run
@@ -87,7 +90,10 @@ def run(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None 
             if plan.steps
             else f"a {plan.mode} run has no steps to reuse: it runs again whole"
         )
-        body = retry_run(previous, reuse, source=cluster.user)
-        return await launch(cluster, body, args, "ark retry", stdout, stderr, notes=[note])
+        team = str((previous.get("spec") or {}).get("teamRef", {}).get("name", ""))
+        with traced_trigger(
+            retry_run(previous, reuse, source=cluster.user), team, cluster.namespace, os.environ, "ark.retry"
+        ) as body:
+            return await launch(cluster, body, args, "ark retry", stdout, stderr, notes=[note])
 
     return run_cluster_command("retry", args, body, stderr)

@@ -8,6 +8,8 @@ in-process with the runtime's tool-use loop and a provider chosen by
 ``--provider`` (default ``$ARK_PROVIDER``, else ``auto``: by model name, keys from the
 environment); ``--provider mock`` needs no key and no network. The run starts once every tool
 server's first connection attempt is over (at most AGENT_CONNECT_TIMEOUT_SECONDS, 10 s).
+With --trace the run's span tree (run, tasks, model and tool calls, durations) is printed on
+stderr at the end; with OTEL_EXPORTER_OTLP_ENDPOINT set, the spans are exported there.
 
 Exit status: 0 Succeeded; 1 the run failed (the failing step and reason go to stderr);
 2 nothing ran (bad files, input, provider set-up); 130 interrupted (Ctrl-C; partial state shown).
@@ -89,6 +91,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "else memory kept in this process for this run)",
     )
     parser.add_argument(
+        "--trace",
+        action="store_true",
+        help="print the run's span tree with durations at the end (on stderr); spans are exported "
+        "too when OTEL_EXPORTER_OTLP_ENDPOINT is set",
+    )
+    parser.add_argument(
         "--log-level",
         choices=tuple(LOG_LEVELS),
         default=None,
@@ -150,14 +158,17 @@ def parse_inputs(items: Sequence[str]) -> dict[str, str]:
 
 def run(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None = None) -> int:
     """Run ``args``; return the exit status."""
-    import asyncio
-    import json
-
     from ark.cli.gc_pause import paused_collection
-    from ark.cli.run_local import execute
-    from ark.cli.run_setup import SetupError, prepare, read_paths
-    from ark.cli.run_workers import provider_names
-    from ark.flow.inputs import InputError
+
+    # Importing the engine, the models and the checks is a burst of long-lived objects too.
+    with paused_collection():
+        import asyncio
+        import json
+
+        from ark.cli.run_local import execute
+        from ark.cli.run_setup import SetupError, prepare, read_paths
+        from ark.cli.run_workers import provider_names
+        from ark.flow.inputs import InputError
 
     stdout = out if out is not None else sys.stdout
     stderr = err if err is not None else sys.stderr

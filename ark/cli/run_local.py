@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import secrets
 import signal
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from ark.cli.run import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_NOT_STARTED, EXIT_OK
 from ark.cli.run_setup import LocalRun, LocalTeam, SetupError
@@ -22,6 +23,9 @@ from ark.flow.inputs import InputError, resolve_inputs
 from ark.flow.local import InProcessQueue, error_result
 from ark.flow.state import RunState
 from ark_runtime.protocol import Result, Task
+
+if TYPE_CHECKING:
+    from ark.cli.run_trace import RunTracing
 
 
 async def execute(
@@ -59,6 +63,8 @@ async def execute(
             stderr.write(f"ark run: {line}\n")
         return EXIT_NOT_STARTED
     nested = _nested_teams(team)
+    tracing = _tracing(args)
+    agents = tracing.traced(workers.workers) if tracing is not None else workers.workers
 
     async def run_team(request: SubmitTask) -> Result:
         # An arkTeam role: the whole referenced team runs as this one step.
@@ -70,7 +76,7 @@ async def execute(
             return error_result(task, f"team {sub.name}: {exc}")
         sub_engine = Engine(sub.plan, options)
         sub_state = sub_engine.new_state(task.id.replace(".", "-"), resolved.values)
-        sub_queue = InProcessQueue(workers.workers, run_team)
+        sub_queue = InProcessQueue(agents, run_team)
         sub_driver = Driver(sub_engine, sub_state, sub_queue)
         drivers[sub_state.run_uid] = sub_driver
         try:
@@ -90,7 +96,7 @@ async def execute(
             consumer="ark-run",
         )
 
-    queue = InProcessQueue(workers.workers, run_team)
+    queue = InProcessQueue(agents, run_team)
     watch: Any = None
     if args.watch:
         watch = LiveWatch(stderr, state) if stderr.isatty() else LineWatch(stderr)
@@ -114,11 +120,12 @@ async def execute(
         if watch is not None:
             workers.subscribe(watch.tool_server)
         await workers.connect_tools(interrupted)
-        if watch is not None:
-            with watch:
+        with tracing.run_span(team.name, run_uid) if tracing is not None else contextlib.nullcontext():
+            if watch is not None:
+                with watch:
+                    await driver.run()
+            else:
                 await driver.run()
-        else:
-            await driver.run()
     finally:
         if handles_signal:
             loop.remove_signal_handler(signal.SIGINT)
@@ -133,10 +140,25 @@ async def execute(
         stdout.write(result_text(state))
     if args.out_file and state.output is not None:
         await asyncio.to_thread(Path(args.out_file).write_text, state.output, encoding="utf-8")
+    if tracing is not None:
+        await asyncio.to_thread(tracing.finish, stderr)
     if state.phase == "Succeeded":
         return EXIT_OK
     stderr.write(failure_line(state) + "\n")
     return EXIT_INTERRUPTED if interrupted.is_set() else EXIT_FAILED
+
+
+def _tracing(args: argparse.Namespace) -> RunTracing | None:
+    # OpenTelemetry is imported only for a traced run (D165).
+    if not (
+        args.trace
+        or os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT")
+        or os.environ.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
+    ):
+        return None
+    from ark.cli.run_trace import RunTracing
+
+    return RunTracing.start(os.environ, print_tree=args.trace)
 
 
 def _add_signal_handler(loop: asyncio.AbstractEventLoop, callback: Any) -> bool:

@@ -2,12 +2,14 @@
 
 The run's input is {"task": TEXT}; the entry role receives it and delegates as it sees fit. Only
 Dynamic and Mixed teams take submitted tasks: a pipeline or routed team is refused (trigger it
-with `ark trigger TEAM --input ...`). Exit status as `ark trigger`'s.
+with `ark trigger TEAM --input ...`). Exit status as `ark trigger`'s; with an OTLP endpoint set,
+the command opens the run's root span ark.submit.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from typing import TYPE_CHECKING, TextIO
 
@@ -51,6 +53,7 @@ def run(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None 
         from ark.api.run import RunTrigger
         from ark.cli.launch import launch
         from ark.cli.trigger import read_team
+        from ark.cli.trigger_trace import traced_trigger
         from ark.flow.inputs import InputError
         from ark.runs.create import run_for_team, team_spec_of
 
@@ -76,6 +79,7 @@ def run(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None 
             return EXIT_ERROR
         for warning in new.warnings:
             stderr.write(f"ark submit: warning: {warning}\n")
-        return await launch(cluster, new.body, args, "ark submit", stdout, stderr)
+        with traced_trigger(new.body, args.team, cluster.namespace, os.environ, "ark.submit") as body:
+            return await launch(cluster, body, args, "ark submit", stdout, stderr)
 
     return run_cluster_command("submit", args, body, stderr)

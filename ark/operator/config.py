@@ -27,6 +27,11 @@ Flags (environment fallback in brackets, then the default):
   pod after a crash) plus this grace, which covers the runtime noticing the crash
   (``AGENT_RECLAIM_GRACE_SECONDS``, 30, plus the reclaim interval, at most 30).
 * ``--log-level LEVEL`` [``LOG_LEVEL``]: ``info``
+* ``--service-addr HOST:PORT`` [``SERVICE_ADDR``]: ``:8093``, the task server of ArkServices
+  (``POST /v1/tasks``), on every replica; the Services ArkServices get target this port
+* ``--service-backend NS/NAME`` [``SERVICE_BACKEND``]: ``<leader-election namespace>/ark-operator-tasks``,
+  the operator's own Service in front of the task server, whose endpoints each ArkService's
+  Service gets (mirrored EndpointSlices)
 
 The default agent image is the operator's own image at the same version: the one distribution
 ships both ``ark-operator`` and ``ark-runtime``, so operator and agents always speak the same
@@ -82,6 +87,11 @@ class OperatorConfig:
     max_result_bytes: int = DEFAULT_MAX_RESULT_BYTES
     trigger_webhook_url: str | None = None
     """Base URL webhook ArkEvents are reached at (their ``status.webhookURL``); None: not shown."""
+    service_host: str = "0.0.0.0"
+    service_port: int = 8093
+    """The task server of ArkServices (``--service-addr``)."""
+    service_backend: tuple[str, str] = ("ark-system", "ark-operator-tasks")
+    """The operator's own task Service (``--service-backend``), as (namespace, name)."""
 
 
 def _bool(value: str, name: str) -> bool:
@@ -181,7 +191,18 @@ def _parser(env: Mapping[str, str]) -> argparse.ArgumentParser:
         default=env.get("TRIGGER_WEBHOOK_URL") or None,
         help="base URL of the trigger webhook server, shown in webhook ArkEvents' status.webhookURL",
     )
+    parser.add_argument("--service-addr", default=env.get("SERVICE_ADDR") or ":8093")
+    parser.add_argument("--service-backend", default=env.get("SERVICE_BACKEND") or None, metavar="NS/NAME")
     return parser
+
+
+def _backend(value: str | None, namespace: str) -> tuple[str, str]:
+    if not value:
+        return namespace, "ark-operator-tasks"
+    space, sep, name = value.partition("/")
+    if not sep or not space or not name or "/" in name:
+        raise ConfigError(f"--service-backend must be NAMESPACE/NAME, got {value!r}")
+    return space, name
 
 
 def _result_cap(extra_env: tuple[tuple[str, str], ...], env: Mapping[str, str]) -> int:
@@ -214,6 +235,7 @@ def parse_config(argv: Sequence[str], env: Mapping[str, str] | None = None) -> O
     if not args.step_grace_seconds >= 0:
         raise ConfigError(f"--step-grace-seconds must be 0 or more, got {args.step_grace_seconds}")
     host, port = parse_address(args.metrics_addr)
+    service_host, service_port = parse_address(args.service_addr, "--service-addr")
     if args.agent_env is not None:
         extra_env = parse_env_assignments(args.agent_env)
     else:
@@ -236,4 +258,7 @@ def parse_config(argv: Sequence[str], env: Mapping[str, str] | None = None) -> O
         log_level=args.log_level,
         step_grace_seconds=args.step_grace_seconds,
         trigger_webhook_url=_webhook_base(args.trigger_webhook_url),
+        service_host=service_host,
+        service_port=service_port,
+        service_backend=_backend(args.service_backend, args.leader_election_namespace),
     )

@@ -362,9 +362,11 @@ class Consumer:
             return ""  # the result cannot be written during an outage anyway; do not block on it
 
     async def _run(self, task: Task, entry_id: str) -> Result:
-        # The wait is an attribute, not a span: it ends before this span starts, and a child span
-        # outside its parent's interval is drawn wrongly by tracing UIs.
-        waited = queue_wait_ms(entry_id, time.time_ns() // 1_000_000)
+        # The task span starts when the task was added to its stream, so the wait is its first
+        # child, inside its parent's interval (tracing UIs draw a child outside it wrongly).
+        now_ns = time.time_ns()
+        waited = queue_wait_ms(entry_id, now_ns // 1_000_000)
+        added_ns = now_ns - waited * 1_000_000
         if self.observer is not None:
             self.observer.task_started(waited)
         started = time.monotonic()
@@ -373,6 +375,7 @@ class Consumer:
             context=task_context(task),
             kind=trace.SpanKind.CONSUMER,
             links=producer_link(task),
+            start_time=added_ns,
             attributes={
                 "ark.task.id": task.id,
                 "ark.task.kind": task.kind,
@@ -382,6 +385,9 @@ class Consumer:
                 "messaging.message.id": entry_id,
             },
         ) as span:
+            _tracer.start_span(
+                "ark.queue.wait", start_time=added_ns, attributes={"ark.queue.wait_ms": waited}
+            ).end(end_time=now_ns)
             try:
                 result = await self.handler(task)
             except (

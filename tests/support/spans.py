@@ -13,11 +13,14 @@ from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
+from ark_runtime.telemetry import id_generator
+
 
 @functools.cache
 def _installed() -> tuple[TracerProvider, InMemorySpanExporter]:
     exporter = InMemorySpanExporter()
-    provider = TracerProvider()
+    # The id generator the processes use (configure_tracing), so spans can take chosen ids.
+    provider = TracerProvider(id_generator=id_generator())
     provider.add_span_processor(SimpleSpanProcessor(exporter))
     trace.set_tracer_provider(provider)
     return provider, exporter

@@ -55,6 +55,7 @@ from ark.controllers.run.messages import (
 )
 from ark.controllers.run.metrics import RunMetrics
 from ark.controllers.run.planning import Lookups, MissingAgent, Registry, plan_run
+from ark.controllers.run.run_span import record_result, record_run
 from ark.controllers.run.tracing import in_delegation_trace, traced_tasks
 from ark.failpoints import failpoint
 from ark.flow.actions import Action, DelegationReply, RunFinished, SubmitTask
@@ -403,6 +404,7 @@ class RunReconciler:
             else:
                 self._measure(record, message, now)
                 actions += engine.on_result(state, self._bounded(message), now)
+                record_result(run, record.team, message)
         actions += await self._finished_children(record, now)
         deadline = engine.next_deadline(state)
         if deadline is not None and deadline <= now:
@@ -614,6 +616,7 @@ class RunReconciler:
         for action in actions:
             if not isinstance(action, RunFinished):
                 continue
+            record_run(run, team, record.state, action.phase, action.reason)
             state = record.state
             if metrics is not None:
                 metrics.finished.labels(

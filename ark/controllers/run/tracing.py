@@ -1,10 +1,11 @@
 """The ``ark.step.submit`` spans: every task a run submits continues the run's trace.
 
 A task's parent is the context it already carries (a delegated task: the delegating agent's
-``delegate`` call), else the run's stored traceparent (:mod:`ark.runs.trace_context`), else none
-(a new trace). Each task gets a short producer span and carries that span's context to its
-agent, so the agent's ``ark.task`` span is the submit span's child. Without a tracer provider
-the spans record nothing and the parent's context is passed on unchanged.
+``delegate`` call), else the run's ``ark.run`` span (:mod:`ark.controllers.run.run_span`; the
+stored trigger context when this process does not trace). Each task gets a short producer span
+and carries that span's context to its agent, so the agent's ``ark.task`` span is the submit
+span's child. Without a tracer provider the spans record nothing and the parent's context is
+passed on unchanged.
 
 Interface::
 
@@ -20,8 +21,8 @@ from typing import Any
 
 from opentelemetry import trace
 
+from ark.controllers.run.run_span import run_context
 from ark.flow.actions import Action, SubmitTask
-from ark.runs.trace_context import stored_traceparent
 from ark_runtime.protocol import DelegationRequest, Task
 from ark_runtime.telemetry import extract_context, inject_context
 
@@ -45,15 +46,11 @@ def in_delegation_trace(request: DelegationRequest, actions: Sequence[Action]) -
 
 def traced_tasks(run: dict[str, Any], team: str, tasks: Sequence[tuple[str, Task]]) -> list[tuple[str, Task]]:
     """``tasks`` of the ArkRun ``run`` (of ArkTeam ``team``), each stamped with its submit span."""
-    run_traceparent = stored_traceparent(run)
+    run_parent = run_context(run)
     name = run.get("metadata", {}).get("name", "")
     out = []
     for stream, task in tasks:
-        parent = (
-            extract_context(task.traceparent, task.tracestate)
-            if task.traceparent
-            else extract_context(run_traceparent)
-        )
+        parent = extract_context(task.traceparent, task.tracestate) if task.traceparent else run_parent
         with _tracer.start_as_current_span(
             "ark.step.submit",
             context=parent,

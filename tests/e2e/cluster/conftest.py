@@ -78,8 +78,10 @@ class Ark:
     kubeconfig: Path
     namespace: str
 
-    def __call__(self, *args: str, timeout: float = 180) -> subprocess.CompletedProcess[str]:
-        env = {**os.environ, "KUBECONFIG": str(self.kubeconfig)}
+    def __call__(
+        self, *args: str, timeout: float = 180, env: dict[str, str] | None = None
+    ) -> subprocess.CompletedProcess[str]:
+        env = {**os.environ, **(env or {}), "KUBECONFIG": str(self.kubeconfig)}
         return subprocess.run(
             [ARK, *args, "-n", self.namespace], capture_output=True, text=True, env=env, timeout=timeout
         )

@@ -24,6 +24,8 @@ CRD_NAMES = (
     "arkruns",
     "arkregistries",
     "arkevents",
+    "arknotifies",
+    "arkservices",
 )
 
 

@@ -116,6 +116,14 @@ async def test_model_and_tool_calls_are_children_of_the_task_span(
     assert isinstance(waited, int)
     assert 0 <= waited <= time.time_ns() // 1_000_000 - before_ms
 
+    # The task span starts when the task was added; the wait is its first child.
+    wait = spans.named("ark.queue.wait")
+    assert wait.parent is not None
+    assert wait.parent.span_id == task_span.context.span_id
+    assert wait.start_time == task_span.start_time
+    assert (wait.end_time or 0) - (wait.start_time or 0) == waited * 1_000_000
+    assert (wait.attributes or {})["ark.queue.wait_ms"] == waited
+
     calls = [s for s in spans.finished() if s.name == "chat llama3.2"]
     tool = spans.named("ark.tool weather")
     assert [s.parent.span_id for s in (*calls, tool) if s.parent] == [task_span.context.span_id] * 3
@@ -130,6 +138,7 @@ async def test_model_and_tool_calls_are_children_of_the_task_span(
     }
     assert (last.attributes or {})["gen_ai.usage.input_tokens"] == 30
     assert (last.attributes or {})["gen_ai.usage.output_tokens"] == 4
+    assert (wait.end_time or 0) <= (first.start_time or 0)
     assert (first.end_time or 0) <= (tool.start_time or 0) <= (tool.end_time or 0) <= (last.start_time or 0)
     assert (tool.attributes or {})["gen_ai.tool.name"] == "weather"
     assert tool.status.is_ok

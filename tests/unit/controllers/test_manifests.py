@@ -46,6 +46,7 @@ def test_everything_is_there_in_ark_system(rendered: list[Obj]) -> None:
         ("Role", "ark-operator-leader-election"),
         ("RoleBinding", "ark-operator-leader-election"),
         ("Service", "ark-operator-metrics"),
+        ("Service", "ark-operator-tasks"),
         ("Service", "redis"),
         ("ServiceAccount", "ark-operator"),
     ]
@@ -73,11 +74,18 @@ def test_rbac_grants_exactly_what_the_operator_uses(rendered: list[Obj]) -> None
         ("arkonis.dev", "arksettings"): ["list", "watch"],
         ("arkonis.dev", "arkmemories"): ["list", "watch"],
         ("arkonis.dev", "arkevents"): ["list", "watch"],
+        ("arkonis.dev", "arknotifies"): ["list", "watch"],
+        ("arkonis.dev", "arkservices"): ["list", "watch"],
+        ("arkonis.dev", "arkservices/status"): ["patch"],
+        ("arkonis.dev", "arkservices/finalizers"): ["update"],
+        ("", "services"): ["create", "delete", "list", "patch", "watch"],
+        ("discovery.k8s.io", "endpointslices"): ["create", "delete", "list", "patch", "watch"],
         ("arkonis.dev", "arkagents/status"): ["patch"],
         ("arkonis.dev", "arkteams/status"): ["patch"],
         ("arkonis.dev", "arkregistries/status"): ["patch"],
         ("arkonis.dev", "arkevents/status"): ["patch"],
         ("arkonis.dev", "arkmemories/status"): ["patch"],
+        ("arkonis.dev", "arknotifies/status"): ["patch"],
         ("arkonis.dev", "arkruns/status"): ["update"],
         ("arkonis.dev", "arkagents/finalizers"): ["update"],
         ("arkonis.dev", "arkteams/finalizers"): ["update"],
@@ -108,7 +116,10 @@ def test_operator_deployment(rendered: list[Obj]) -> None:
     assert container["image"] == DEFAULT_AGENT_IMAGE
     assert container["livenessProbe"]["httpGet"] == {"path": "/healthz", "port": "metrics"}
     assert container["readinessProbe"]["httpGet"] == {"path": "/readyz", "port": "metrics"}
-    assert container["ports"] == [{"name": "metrics", "containerPort": 8081, "protocol": "TCP"}]
+    assert container["ports"] == [
+        {"name": "metrics", "containerPort": 8081, "protocol": "TCP"},
+        {"name": "tasks", "containerPort": 8093, "protocol": "TCP"},
+    ]
     assert {"requests", "limits"} <= set(container["resources"])
     env = {e["name"]: e.get("value") for e in container["env"]}
     config = parse_config(
@@ -117,6 +128,11 @@ def test_operator_deployment(rendered: list[Obj]) -> None:
     assert config.metrics_port == 8081
     assert config.leader_elect is True
     assert config.leader_election_namespace == "ark-system"
+    # ArkServices' Services get the endpoints of the operator's task Service, on the task port.
+    tasks = one(rendered, "Service", "ark-operator-tasks")
+    assert config.service_backend == ("ark-system", tasks["metadata"]["name"])
+    assert tasks["spec"]["ports"][0]["targetPort"] == "tasks"
+    assert config.service_port == 8093
     # The task queue address is the Redis Service of manifests/redis.
     redis = one(rendered, "Service", "redis")
     assert (

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ark.controllers.run.run_span import run_ids
 from ark.controllers.run.tracing import in_delegation_trace, traced_tasks
 from ark.flow.actions import StepChanged, SubmitTask
 from ark.runs.trace_context import with_traceparent
@@ -10,7 +11,8 @@ from tests.support.spans import Spans
 
 ROOT_TRACE = "4bf92f3577b34da6a3ce929d0e0e4736"
 ROOT_SPAN = "00f067aa0ba902b7"
-RUN = with_traceparent({"metadata": {"name": "chain-x1"}}, f"00-{ROOT_TRACE}-{ROOT_SPAN}-01")
+RUN = with_traceparent({"metadata": {"name": "chain-x1", "uid": "u-1"}}, f"00-{ROOT_TRACE}-{ROOT_SPAN}-01")
+RUN_SPAN = format(run_ids(RUN)[1], "016x")
 
 
 def _ids(traceparent: str) -> tuple[str, str]:
@@ -18,7 +20,7 @@ def _ids(traceparent: str) -> tuple[str, str]:
     return trace_id, span_id
 
 
-def test_each_task_carries_its_submit_span_a_child_of_the_runs_root(spans: Spans) -> None:
+def test_each_task_carries_its_submit_span_a_child_of_the_run_span(spans: Spans) -> None:
     a = Task(id="u.a.1", run="u", step="a", prompt="p")
     b = Task(id="u.b.1", run="u", step="b", prompt="p", kind="judge")
     out = traced_tasks(RUN, "chain", [("s-a", a), ("s-b", b)])
@@ -29,7 +31,7 @@ def test_each_task_carries_its_submit_span_a_child_of_the_runs_root(spans: Spans
     for (_, task), span in zip(out, submits, strict=True):
         assert format(span.context.trace_id, "032x") == ROOT_TRACE
         assert span.parent is not None
-        assert format(span.parent.span_id, "016x") == ROOT_SPAN
+        assert format(span.parent.span_id, "016x") == RUN_SPAN
         assert _ids(task.traceparent) == (ROOT_TRACE, format(span.context.span_id, "016x"))
         assert dict(span.attributes or {}) == {
             "ark.run": "chain-x1",
@@ -53,16 +55,21 @@ def test_a_task_with_its_own_context_keeps_it_as_parent(spans: Spans) -> None:
     assert _ids(out.traceparent) == ("0af7651916cd43dd8448eb211c80319c", format(span.context.span_id, "016x"))
 
 
-def test_a_run_without_a_stored_context_starts_a_trace_per_task(spans: Spans) -> None:
-    plain = {"metadata": {"name": "r", "annotations": {"arkonis.dev/traceparent": "garbage"}}}
-    out = traced_tasks(plain, "t", [("s", Task(id="r.a.1", run="r", step="a", prompt="p"))])
+def test_a_run_without_a_stored_context_has_a_trace_of_its_own(spans: Spans) -> None:
+    plain = {"metadata": {"name": "r", "uid": "u-2", "annotations": {"arkonis.dev/traceparent": "garbage"}}}
+    tasks = [
+        ("s", Task(id="r.a.1", run="r", step="a", prompt="p")),
+        ("s", Task(id="r.b.1", run="r", step="b", prompt="p")),
+    ]
+    out = traced_tasks(plain, "t", tasks)
 
-    span = spans.named("ark.step.submit")
-    assert span.parent is None
-    assert _ids(out[0][1].traceparent) == (
-        format(span.context.trace_id, "032x"),
-        format(span.context.span_id, "016x"),
-    )
+    trace_id, span_id = run_ids(plain)
+    submits = [s for s in spans.finished() if s.name == "ark.step.submit"]
+    # Both tasks are in the run's one trace, under its (derived) run span.
+    assert {(s.context.trace_id, s.parent.span_id if s.parent else 0) for s in submits} == {
+        (trace_id, span_id)
+    }
+    assert {_ids(task.traceparent)[0] for _, task in out} == {format(trace_id, "032x")}
 
 
 def test_a_delegated_task_takes_the_context_of_the_delegate_call() -> None:
