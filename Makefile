@@ -15,7 +15,7 @@ VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' pyproject.toml)
 IMG ?= ghcr.io/arkonis-dev/ark:$(VERSION)
 KIND_CLUSTER ?= kind
 
-.PHONY: help venv system-deps control-plane llama-server mcp-reference weaviate helm jaeger demo demo-cluster demo-events test test-unit \
+.PHONY: help venv system-deps control-plane llama-server mcp-reference weaviate helm jaeger prometheus demo demo-cluster demo-events test test-unit \
         test-integration test-e2e lint bench cluster-up cluster-down manifests clean \
         docker-build docker-push deploy undeploy kind-deploy
 
@@ -44,6 +44,9 @@ helm: ## build (or reuse) helm from its pinned Go module, for the chart's tests
 
 jaeger: ## build (or reuse) Jaeger from its pinned Go module, for the one-trace test
 	@hack/build-jaeger.sh >/dev/null
+
+prometheus: ## build (or reuse) prometheus and promtool from their pinned Go module, for the metrics tests
+	@hack/build-prometheus.sh
 
 mcp-reference: system-deps ## install (or reuse) the MCP reference server from npm, pinned, into the cache
 	@hack/install-mcp-reference.sh >/dev/null
@@ -87,16 +90,16 @@ demo-events: cluster-up ## the event-driven sample in the local cluster: cron, w
 	$(KUBECTL) wait --for=jsonpath='{.status.phase}'=Succeeded --timeout=120s arkrun -l arkonis.dev/trigger=team-output
 	$(KUBECTL) get arkevent,arkteam,arkrun
 
-test: venv system-deps control-plane llama-server mcp-reference weaviate helm jaeger ## everything: unit + integration + e2e against real servers
+test: venv system-deps control-plane llama-server mcp-reference weaviate helm jaeger prometheus ## everything: unit + integration + e2e against real servers
 	$(PYTEST) tests/unit tests/integration tests/e2e
 
 test-unit: venv ## fast unit tests, no servers
 	$(PYTEST) tests/unit
 
-test-integration: venv system-deps control-plane llama-server mcp-reference weaviate helm ## integration tests (real API server and Redis)
+test-integration: venv system-deps control-plane llama-server mcp-reference weaviate helm prometheus ## integration tests (real API server and Redis)
 	$(PYTEST) tests/integration
 
-test-e2e: venv system-deps control-plane mcp-reference helm jaeger ## end-to-end tests
+test-e2e: venv system-deps control-plane mcp-reference helm jaeger prometheus ## end-to-end tests
 	$(PYTEST) tests/e2e
 
 lint: venv ## ruff (lint + format check) and mypy --strict on ark/ and ark_runtime/

@@ -5,6 +5,7 @@ With memory (``AGENT_MEMORY_BACKEND``), each task's prompt starts with what is r
 and the task is remembered once its result is committed (:mod:`ark_runtime.memory`).
 ``/readyz`` answers 503 while the tool servers' first connection attempts are running (at most the
 connect timeout), so no traffic is sent to a pod that would work without its tools.
+The health port also serves ``/metrics`` (:mod:`ark_runtime.metrics`).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from ark_runtime.memory.hook import MemoryHook
 from ark_runtime.memory.prompt import MEMORY_DEFENCE
 from ark_runtime.memory.select import agent_memory
 from ark_runtime.memory.writer import Writer
+from ark_runtime.metrics import MeteredProvider, RuntimeMetrics
 from ark_runtime.protocol import Result, Task
 from ark_runtime.providers.base import Provider
 from ark_runtime.queue.connection import connect
@@ -51,7 +53,8 @@ class Agent:
         """``env`` is read for what memory needs beyond the configuration (the embeddings endpoint's
         ``OPENAI_BASE_URL`` and ``OPENAI_API_KEY``)."""
         self.config = config
-        self.provider = provider
+        self.metrics = RuntimeMetrics(lambda: self.consumer.in_flight)
+        self.provider: Provider = MeteredProvider(provider, self.metrics)
         limits = config.limits
         self._http = tool_client(limits)
         self.servers = [
@@ -69,7 +72,9 @@ class Agent:
             )
             builtins.append(DelegateTool(delegator, list(config.team_routes), config.max_delegation_depth))
         inline = [HttpTool(t, self._http, limits) for t in config.webhook_tools]
-        self.tools = ToolSet(builtins, inline, self.servers, limits.max_tool_result_bytes)
+        self.tools = ToolSet(
+            builtins, inline, self.servers, limits.max_tool_result_bytes, on_call=self.metrics.tool_called
+        )
         self.memory, stager = agent_memory(config, provider.name, env or {})
         self._writer = Writer(self.memory)
         self._system_prompt = (
@@ -92,11 +97,12 @@ class Agent:
             ),
             self.handle,
             MemoryHook(self.memory, self._writer, stager) if self.memory.enabled else None,
+            observer=self.metrics,
         )
         self.readiness = Readiness(
             self.probe if config.validator_prompt else None, config.probe_interval_seconds
         )
-        self.health = HealthServer(self.readiness, config.health_port)
+        self.health = HealthServer(self.readiness, config.health_port, metrics=self.metrics)
         self._probe_ids = itertools.count(1)
         self._stopping = asyncio.Event()
 

@@ -1,4 +1,4 @@
-"""``/healthz`` and ``/readyz`` (reference §12).
+"""``/healthz``, ``/readyz`` (reference §12) and ``/metrics`` (Prometheus, :mod:`ark_runtime.metrics`).
 
 ``/healthz`` is 200 ``ok`` while the process serves HTTP. ``/readyz`` is 200 ``ready`` when there
 is no validator prompt (``ping``); otherwise the validator prompt runs as a probe task with a
@@ -14,14 +14,19 @@ import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable, Generator
+from typing import TYPE_CHECKING
 
 import uvicorn
+from prometheus_client import CONTENT_TYPE_LATEST
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import PlainTextResponse
+from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
 from ark_runtime.protocol import Result
+
+if TYPE_CHECKING:
+    from ark_runtime.metrics import RuntimeMetrics
 
 PROBE_TIMEOUT = 15.0
 HEALTHY_MARKER = "HEALTHY"
@@ -82,8 +87,8 @@ class Readiness:
         return True, "ready"
 
 
-def health_app(readiness: Readiness) -> Starlette:
-    """The health endpoints as an ASGI app."""
+def health_app(readiness: Readiness, metrics: RuntimeMetrics | None = None) -> Starlette:
+    """The health endpoints (and ``/metrics`` with ``metrics``) as an ASGI app."""
 
     async def healthz(_: Request) -> PlainTextResponse:
         return PlainTextResponse("ok")
@@ -92,7 +97,15 @@ def health_app(readiness: Readiness) -> Starlette:
         ready, reason = await readiness.check()
         return PlainTextResponse(reason, status_code=200 if ready else 503)
 
-    return Starlette(routes=[Route("/healthz", healthz), Route("/readyz", readyz)])
+    routes = [Route("/healthz", healthz), Route("/readyz", readyz)]
+    if metrics is not None:
+        exposition = metrics
+
+        async def serve_metrics(_: Request) -> Response:
+            return Response(exposition.render(), media_type=CONTENT_TYPE_LATEST)
+
+        routes.append(Route("/metrics", serve_metrics))
+    return Starlette(routes=routes)
 
 
 class _QuietServer(uvicorn.Server):
@@ -106,10 +119,16 @@ class _QuietServer(uvicorn.Server):
 class HealthServer:
     """uvicorn serving :func:`health_app` in the agent's event loop."""
 
-    def __init__(self, readiness: Readiness, port: int, host: str = "0.0.0.0") -> None:
+    def __init__(
+        self,
+        readiness: Readiness,
+        port: int,
+        host: str = "0.0.0.0",
+        metrics: RuntimeMetrics | None = None,
+    ) -> None:
         # h11 explicitly, so the head bound holds whichever HTTP parsers are installed.
         config = uvicorn.Config(
-            health_app(readiness),
+            health_app(readiness, metrics),
             host=host,
             port=port,
             log_config=None,

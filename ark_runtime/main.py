@@ -12,6 +12,8 @@ import signal
 import sys
 from collections.abc import Mapping
 
+from prometheus_client import disable_created_metrics
+
 from ark_runtime import __version__
 from ark_runtime.agent import Agent
 from ark_runtime.config import AgentConfig, ConfigError
@@ -37,6 +39,8 @@ async def run_agent(env: Mapping[str, str]) -> int:
         log.error("invalid configuration", extra={"error": str(exc)})
         return 2
     configure_tracing(f"ark-agent-{config.name}", env)
+    # As the operator: no `_created` twin of every counter on /metrics.
+    disable_created_metrics()  # type: ignore[no-untyped-call]
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, agent.stop)

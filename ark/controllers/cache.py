@@ -58,6 +58,10 @@ class Cache:
         """The objects indexed under ``value``, across namespaces."""
         return [obj for informer in self.informers.values() for obj in informer.store.by_index(index, value)]
 
+    def all(self) -> list[Obj]:
+        """Every cached object of every watched namespace."""
+        return [obj for informer in self.informers.values() for obj in informer.store]
+
     def in_namespace(self, namespace: str) -> list[Obj]:
         """Every cached object of ``namespace``."""
         informer = self._informer(namespace)

@@ -5,6 +5,7 @@ Interface::
     metrics = Metrics()                       # its own registry: several managers per process are fine
     queue_hooks = metrics.queue("configmaps") # QueueMetrics for WorkQueue(metrics=...)
     metrics.reconcile_total.labels(controller="c", result="success").inc()
+    metrics.add_exposition(lambda: text)      # text rendered elsewhere, appended to every scrape
     metrics.render() -> bytes                 # text exposition for /metrics
 
 Series (labels in brackets)::
@@ -206,6 +207,7 @@ class Metrics:
             registry=r,
         )
         self.queues: dict[str, QueueHooks] = {}
+        self._expositions: list[Callable[[], bytes]] = []
         r.register(_InFlightCollector(self))
 
     def queue(self, name: str, now: Callable[[], float] = time.monotonic) -> QueueHooks:
@@ -215,6 +217,14 @@ class Metrics:
             hooks = self.queues[name] = QueueHooks(self, name, now)
         return hooks
 
+    def add_exposition(self, text: Callable[[], bytes]) -> None:
+        """Append ``text()`` (complete families, HELP and TYPE lines included) to every scrape.
+
+        For series that change less often than they are scraped (many of them, one per agent):
+        rendered once when they change instead of on every scrape.
+        """
+        self._expositions.append(text)
+
     def render(self) -> bytes:
         """Prometheus text exposition of every metric."""
-        return generate_latest(self.registry)
+        return generate_latest(self.registry) + b"".join(text() for text in self._expositions)

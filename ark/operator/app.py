@@ -13,6 +13,7 @@ import os
 from urllib.parse import urlsplit, urlunsplit
 
 import redis.asyncio as aioredis
+from prometheus_client import disable_created_metrics
 
 from ark.controllers.agent.controller import AgentControllerOptions, setup_agent_controller
 from ark.controllers.agent.deployment import AgentDefaults
@@ -21,6 +22,7 @@ from ark.controllers.budget import BudgetReader
 from ark.controllers.event.controller import EventOptions, setup_event_controller
 from ark.controllers.memory.controller import MemoryOptions, setup_memory_controller
 from ark.controllers.notify.controller import NotifyOptions, setup_notify_controller
+from ark.controllers.queues.sampler import setup_queue_metrics
 from ark.controllers.registry.controller import RegistryOptions, setup_registry_controller
 from ark.controllers.run.controller import RunOptions, setup_run_controller
 from ark.controllers.run.dispatch import QueueWriter
@@ -76,6 +78,7 @@ def add_controllers(manager: Manager, config: OperatorConfig, redis: aioredis.Re
     setup_memory_controller(manager, MemoryOptions(config.namespaces), redis=redis)
     setup_notify_controller(manager, NotifyOptions(config.namespaces, config.workers))
     setup_services(manager, config)
+    setup_queue_metrics(manager, config.namespaces, redis)
 
 
 async def run(config: OperatorConfig) -> int:
@@ -85,6 +88,8 @@ async def run(config: OperatorConfig) -> int:
     except QueueUrlError as exc:
         log.error("invalid configuration", extra={"error": str(exc)})
         return 2
+    # No `<counter>_created` series: a second series per counter and histogram that no panel reads.
+    disable_created_metrics()  # type: ignore[no-untyped-call]
     client = await KubeClient.auto(config.kubeconfig)
     # Connects lazily; the results inbox keeps its own connection for its blocking read.
     redis = connect(queue_url)

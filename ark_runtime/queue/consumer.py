@@ -70,6 +70,18 @@ class ResultHook(Protocol):
         ...
 
 
+class TaskObserver(Protocol):
+    """Told how tasks go (the pod's metrics, :class:`ark_runtime.metrics.RuntimeMetrics`)."""
+
+    def task_started(self, waited_ms: int) -> None:
+        """A task is starting after ``waited_ms`` in the stream."""
+        ...
+
+    def task_done(self, result: str, seconds: float | None = None) -> None:
+        """A task ended: ``ok``, ``error``, ``dead_lettered``, ``refused`` or ``malformed``."""
+        ...
+
+
 REPLY_TTL_SECONDS = 24 * 3600
 DEAD_MAXLEN = 10_000
 BUDGET_TTL_SECONDS = 25 * 3600
@@ -117,11 +129,17 @@ class Consumer:
     """Runs tasks from one agent's stream through ``handler`` and commits their results."""
 
     def __init__(
-        self, url: str, settings: ConsumerSettings, handler: Handler, hook: ResultHook | None = None
+        self,
+        url: str,
+        settings: ConsumerSettings,
+        handler: Handler,
+        hook: ResultHook | None = None,
+        observer: TaskObserver | None = None,
     ) -> None:
         self.settings = settings
         self.handler = handler
         self.hook = hook
+        self.observer = observer
         self.stream = settings.tasks_stream
         # The blocking reader gets its own connection so writes never queue behind a BLOCK.
         self._reader = connect(url, read_timeout=settings.block_ms / 1000 + 10)
@@ -309,6 +327,7 @@ class Consumer:
                 error=f"malformed task entry {entry_id}: {exc}",
                 consumer=self.settings.consumer,
             )
+            self._observed("malformed")
             return _Commit(
                 entry_id, bad, results_stream(namespace), self._dead(fields, bad.error, deliveries)
             )
@@ -319,11 +338,13 @@ class Consumer:
                 f"{self.settings.max_retries}); moved to {dead_stream(namespace, self.settings.agent)}"
             )
             log.error("dead-lettering a task", extra={"task_id": task.id, "deliveries": deliveries})
+            self._observed("dead_lettered")
             return _Commit(
                 entry_id, self._error(task, error), reply_to, self._dead(fields, error, deliveries)
             )
         refusal = await self._budget_refusal()
         if refusal:
+            self._observed("refused")
             return _Commit(entry_id, self._error(task, refusal), reply_to)
         if deliveries > 1:
             # Its deadline went with the pod that crashed: the task gets its whole timeout again.
@@ -346,6 +367,9 @@ class Consumer:
         now_ns = time.time_ns()
         waited = queue_wait_ms(entry_id, now_ns // 1_000_000)
         added_ns = now_ns - waited * 1_000_000
+        if self.observer is not None:
+            self.observer.task_started(waited)
+        started = time.monotonic()
         with _tracer.start_as_current_span(
             f"ark.task {task.step}",
             context=task_context(task),
@@ -373,8 +397,13 @@ class Consumer:
                 result = self._error(task, f"agent runtime error: {type(exc).__name__}: {exc}")
             if result.status == "error":
                 span.set_status(trace.StatusCode.ERROR, result.error[:200])
+            self._observed(result.status, time.monotonic() - started)
             traceparent, _ = inject_context()
             return dataclasses.replace(result, traceparent=traceparent)
+
+    def _observed(self, outcome: str, seconds: float | None = None) -> None:
+        if self.observer is not None:
+            self.observer.task_done(outcome, seconds)
 
     def _error(self, task: Task, error: str) -> Result:
         now = time.time_ns() // 1_000_000

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import contextvars
 import logging
-from collections.abc import Mapping, Sequence
+import time
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from ark_runtime.limits import DEFAULT_TOOL_RESULT_BYTES, describe_bytes
 from ark_runtime.protocol import Task
 from ark_runtime.providers.base import ToolSpec
+
+ToolObserver = Callable[[str | None, bool, float], None]
+"""``(tool name, or None for a name the agent has not got; is_error; seconds)``."""
 
 log = logging.getLogger("ark_runtime.tools")
 
@@ -101,8 +105,11 @@ class ToolSet:
         inline: Sequence[Tool] = (),
         sources: Sequence[ToolSource] = (),
         max_result_bytes: int = DEFAULT_TOOL_RESULT_BYTES,
+        on_call: ToolObserver | None = None,
     ) -> None:
         self.builtins = list(builtins)
+        self.on_call = on_call
+        """Told of every call: ``(tool name or None when unknown, is_error, seconds)`` (metrics)."""
         self.inline = list(inline)
         self.sources = list(sources)
         self.max_result_bytes = max_result_bytes
@@ -140,11 +147,16 @@ class ToolSet:
         """Call a tool by name; an unknown name or a raising tool becomes an error result."""
         tool = self.resolved().get(name)
         if tool is None:
+            if self.on_call is not None:
+                self.on_call(None, True, 0.0)
             return ToolResult(f"unknown tool {name!r}", is_error=True)
+        started = time.monotonic()
         try:
             result = await tool.call(arguments)
         except Exception as exc:  # a tool bug must reach the model as an error, not kill the task
             result = ToolResult(f"tool {name!r} failed: {type(exc).__name__}: {exc}", is_error=True)
+        if self.on_call is not None:
+            self.on_call(name, result.is_error, time.monotonic() - started)
         if tool in self.builtins:
             return result
         text, was_cut = cut(result.text, self.max_result_bytes)

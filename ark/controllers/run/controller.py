@@ -402,6 +402,7 @@ class RunReconciler:
             if isinstance(message, DelegationRequest):
                 actions += self._delegate(record, message, now, replies)
             else:
+                self._measure(record, message, now)
                 actions += engine.on_result(state, self._bounded(message), now)
                 record_result(run, record.team, message)
         actions += await self._finished_children(record, now)
@@ -585,6 +586,20 @@ class RunReconciler:
 
     # ------------------------------------------------------------------ observing
 
+    def _measure(self, record: RunRecord, result: TaskResult, now: float) -> None:
+        """Step duration and tokens by agent and model of a result, before the engine records it."""
+        step = record.engine.step_for_task(record.state, result.id) if self.metrics is not None else None
+        if step is None or self.metrics is None:
+            return
+        agent = step.resolved_agent or step.agent
+        if step.submitted_at is not None:
+            self.metrics.step_duration.labels(namespace=record.namespace, team=record.team).observe(
+                max(0.0, now - step.submitted_at)
+            )
+        spec = (self.agents.get(record.namespace, agent) or {}).get("spec") or {}
+        model = str(spec.get("model") or "")
+        self.metrics.used(record.namespace, agent, model, result.input_tokens, result.output_tokens)
+
     def _observe(
         self, run: Obj, record: RunRecord, entries: list[Entry], actions: list[Action], started: float
     ) -> None:
@@ -602,11 +617,14 @@ class RunReconciler:
             if not isinstance(action, RunFinished):
                 continue
             record_run(run, team, record.state, action.phase, action.reason)
+            state = record.state
             if metrics is not None:
                 metrics.finished.labels(
                     namespace=namespace, team=team, phase=action.phase, reason=action.reason
                 ).inc()
-            state = record.state
+                took = state.duration()
+                if took is not None:
+                    metrics.duration.labels(namespace=namespace, team=team, phase=action.phase).observe(took)
             if action.phase == "Succeeded":
                 took = state.duration() or 0.0
                 self.recorder.normal(
@@ -653,7 +671,9 @@ def setup_run_controller(
         on_usage=on_usage,
     )
     reconciler_ref.append(reconciler)
-    reconciler.metrics = RunMetrics(manager.metrics.registry, lambda: len(reconciler.records), inbox.pending)
+    reconciler.metrics = RunMetrics(
+        manager.metrics.registry, lambda: len(reconciler.records), inbox.pending, runs=runs.all
+    )
     controller = Controller("arkrun", reconciler.reconcile, workers=options.workers, metrics=manager.metrics)
     holder["controller"] = controller
     for informer in runs.informers.values():

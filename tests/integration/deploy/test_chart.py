@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 import yaml
 
+from ark.controllers.agent.deployment import HEALTH_PORT_NAME, agent_labels
 from tests.support.helm import Helm
 
 REPO = Path(__file__).resolve().parents[3]
@@ -168,3 +169,22 @@ def test_the_crds_are_those_of_manifests_crd(helm: Helm) -> None:
         for doc in [yaml.safe_load(path.read_text())]
     }
     assert {name for _, _, name in crds} == expected
+
+
+def test_agent_pod_monitor_and_the_alert_rules(helm: Helm) -> None:
+    objects = render(helm, "metrics.podMonitor.enabled=true", "metrics.prometheusRule.enabled=true")
+    monitor = objects[("PodMonitor", "ark-system", "ark-agents")]
+    assert monitor["spec"]["selector"]["matchLabels"].items() <= agent_labels("any").items()
+    assert monitor["spec"]["podMetricsEndpoints"] == [
+        {"port": HEALTH_PORT_NAME, "path": "/metrics", "interval": "30s"}
+    ]
+    assert monitor["spec"]["namespaceSelector"] == {"any": True}
+    rule = objects[("PrometheusRule", "ark-system", "ark-operator")]
+    shipped = yaml.safe_load((REPO / "manifests" / "prometheus" / "ark-rules.yaml").read_text())
+    assert rule["spec"] == shipped
+    assert "{{ $labels.team }}" in rule["spec"]["groups"][0]["rules"][0]["annotations"]["summary"]
+    watched = render(helm, "metrics.podMonitor.enabled=true", "watchNamespaces={team-a,team-b}")
+    assert watched[("PodMonitor", "ark-system", "ark-agents")]["spec"]["namespaceSelector"] == {
+        "matchNames": ["team-a", "team-b"]
+    }
+    assert ("PodMonitor", "ark-system", "ark-agents") not in render(helm)
