@@ -5,7 +5,7 @@
 ``runs``        the run one fire creates for one target; runs that hold a Forbid (pure)
 ``schedule``    when a cron source is due and when it fires next (pure)
 ``names``       deterministic names of the runs one fire creates (pure)
-``firelimit``   per-event token buckets for webhook fires (pure, injected clock; not used yet)
+``firelimit``   per-event token buckets for webhook fires (pure, injected clock; used by ark.webhook)
 ``inputs``      a target's run input rendered from its templates over ``.trigger`` (pure)
 ==============  =============================================================================
 """
