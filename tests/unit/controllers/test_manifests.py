@@ -46,6 +46,7 @@ def test_everything_is_there_in_ark_system(rendered: list[Obj]) -> None:
         ("Role", "ark-operator-leader-election"),
         ("RoleBinding", "ark-operator-leader-election"),
         ("Service", "ark-operator-metrics"),
+        ("Service", "ark-trigger-webhook"),
         ("Service", "redis"),
         ("ServiceAccount", "ark-operator"),
     ]
@@ -108,13 +109,21 @@ def test_operator_deployment(rendered: list[Obj]) -> None:
     assert container["image"] == DEFAULT_AGENT_IMAGE
     assert container["livenessProbe"]["httpGet"] == {"path": "/healthz", "port": "metrics"}
     assert container["readinessProbe"]["httpGet"] == {"path": "/readyz", "port": "metrics"}
-    assert container["ports"] == [{"name": "metrics", "containerPort": 8081, "protocol": "TCP"}]
+    assert container["ports"] == [
+        {"name": "metrics", "containerPort": 8081, "protocol": "TCP"},
+        {"name": "webhook", "containerPort": 8092, "protocol": "TCP"},
+    ]
     assert {"requests", "limits"} <= set(container["resources"])
     env = {e["name"]: e.get("value") for e in container["env"]}
     config = parse_config(
         container["args"], {k: v for k, v in env.items() if v is not None} | {"POD_NAMESPACE": "ark-system"}
     )
     assert config.metrics_port == 8081
+    assert config.trigger_webhook_port == 8092
+    webhook = one(rendered, "Service", "ark-trigger-webhook")
+    assert webhook["spec"]["ports"] == [
+        {"name": "webhook", "port": 8092, "targetPort": "webhook", "protocol": "TCP"}
+    ]
     assert config.leader_elect is True
     assert config.leader_election_namespace == "ark-system"
     # The task queue address is the Redis Service of manifests/redis.
