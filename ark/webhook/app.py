@@ -209,8 +209,8 @@ class FireHandler:
                 fired = await fire_targets(state.client, event, spec, state.teams, trigger, traceparent)
             except (ApiError, TransportError) as exc:
                 return _error(503, f"could not create the ArkRun: {exc}", {"Retry-After": "1"})
-        if fired.runs:
-            state.recorder.normal(event, "Fired", f"webhook: created ArkRun {', '.join(fired.runs)}")
+        # No Event for a fire that worked: at hundreds of fires a second that would be as many
+        # Event writes; the run itself (owned, labelled arkonis.dev/trigger=webhook) records it.
         if fired.failures:
             state.recorder.warning(event, "FireFailed", "; ".join(fired.failures))
         if not fired.runs:

@@ -86,11 +86,11 @@ Serve = Callable[..., Awaitable[Webhook]]
 
 @pytest.fixture
 async def serve(ark_crds: None, kube: KubeClient, namespace: str, redis_url: str) -> AsyncIterator[Serve]:
-    """``await serve("--trigger-webhook-burst=5")``: the operator and its webhook server."""
+    """``await serve("--trigger-webhook-burst=5", tracing=True)``: the operator and its webhook server."""
     redis = connect(redis_url)
     started: list[tuple[Manager, asyncio.Task[None], httpx.AsyncClient]] = []
 
-    async def start(*flags: str, leader_elect: bool = False) -> Webhook:
+    async def start(*flags: str, leader_elect: bool = False, tracing: bool = False) -> Webhook:
         election = (
             ["--leader-elect", f"--leader-election-namespace={namespace}", "--leader-election-id=webhook"]
             if leader_elect
@@ -118,7 +118,7 @@ async def serve(ark_crds: None, kube: KubeClient, namespace: str, redis_url: str
             lease_namespace=namespace,
         )
         add_controllers(manager, config, redis, redis_url)
-        server = add_webhook_server(manager, config)
+        server = add_webhook_server(manager, config, tracing=tracing)
         running = asyncio.create_task(manager.run())
         http = httpx.AsyncClient(base_url=f"http://127.0.0.1:{server.port}", timeout=30)
         started.append((manager, running, http))

@@ -13,9 +13,11 @@ import httpx
 import pytest
 
 from ark.controllers.resources import ARK_RUNS
+from ark.runs.trace_context import TRACEPARENT_ANNOTATION
 from ark.webhook.body import MAX_BODY_BYTES
 from tests.integration.controllers.run.support import apply_team
 from tests.integration.webhook.conftest import Serve, Webhook
+from tests.support.spans import Spans
 
 pytestmark = [pytest.mark.cluster, pytest.mark.redis]
 
@@ -209,3 +211,28 @@ async def test_a_client_sending_a_byte_a_second_is_cut_off_and_others_are_served
     runs = await event_runs(web, "deploys")
     assert len(runs) == 3
     assert all(r["spec"]["input"]["text"] == "deploys saw fast" for r in runs)
+
+
+async def test_a_fire_is_the_root_span_of_a_new_trace_its_runs_continue(serve: Serve, spans: Spans) -> None:
+    web = await serve(tracing=True)
+    await apply_team(web.cluster.kube, web.cluster.namespace, NOTE)
+    token = await web.event(DEPLOYS)
+    foreign = "00-" + "ab" * 16 + "-" + "cd" * 8 + "-01"
+    answer = await web.http.post(
+        web.path("deploys"), params={"token": token}, json={"service": "x"}, headers={"traceparent": foreign}
+    )
+    assert answer.status_code == 202, answer.text
+    span = spans.named("ark.trigger")
+    assert span.parent is None
+    assert span.context is not None
+    assert span.attributes is not None
+    assert dict(span.attributes) == {
+        "ark.namespace": web.cluster.namespace,
+        "ark.event": "deploys",
+        "ark.trigger.type": "webhook",
+    }
+    trace_id = f"{span.context.trace_id:032x}"
+    assert trace_id != "ab" * 16
+    run = await web.cluster.kube.get(ARK_RUNS, answer.json()["runs"][0], web.cluster.namespace)
+    stored = run["metadata"]["annotations"][TRACEPARENT_ANNOTATION]
+    assert stored.split("-")[1:3] == [trace_id, f"{span.context.span_id:016x}"]
