@@ -64,8 +64,21 @@ async def test_sync_mode_answers_with_the_output_the_error_or_the_run_to_poll(se
     assert body["run"] == name
     assert body["durationMs"] > 0
 
+    # An output too large for the status (kept in ConfigMaps, a preview inline) comes back whole.
     await web.cluster.kube.delete(ARK_RUNS, name, web.cluster.namespace)
     await wait_for(lambda: _no_runs(web), timeout=30, message="the first run gone")
+    large = "".join(f"line {i}: all quiet\n" for i in range(3000))
+    pending = await sync_fire(web, token)
+    name = await answer_run(web, "ask", output=large)
+    answer = await pending
+    assert answer.status_code == 200, answer.text[:300]
+    assert answer.json()["output"] == large
+    run = await web.cluster.kube.get(ARK_RUNS, name, web.cluster.namespace)
+    assert run["status"]["outputRef"]
+    assert run["status"]["output"] != large
+
+    await web.cluster.kube.delete(ARK_RUNS, name, web.cluster.namespace)
+    await wait_for(lambda: _no_runs(web), timeout=30, message="the large run gone")
     pending = await sync_fire(web, token)
     name = await answer_run(web, "ask", error="the model refused")
     answer = await pending
