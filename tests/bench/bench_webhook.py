@@ -6,6 +6,8 @@ Figures (measured, never asserted):
   over 200 fires one after another on a kept-alive connection.
 * ``webhook_fires_per_s``: 600 fires from 32 concurrent callers, divided by the wall time until
   the last answer; every fire's run is then counted in the API server.
+* ``webhook_fires_per_s_non_leader``: the same against a second replica that does not lead (its
+  process only serves fires; the leader's runs them).
 * ``webhook_apiserver_create_p50``: the same ArkRun POSTed by this process straight to the API
   server (50 times): the floor under a fire's latency on this machine, for reading the others.
 * ``webhook_sync_overhead_p50``: the ``?mode=sync`` answer's latency minus the run's own
@@ -89,7 +91,26 @@ async def _agent(redis: aioredis.Redis) -> None:
                 await pods.answer(Task.from_fields(fields), "done")
 
 
-async def measure(cp: ControlPlane, redis_url: str, port: int) -> None:
+async def _concurrent(http: httpx.AsyncClient, path: str, auth: dict[str, str], tag: str) -> float:
+    """Fires a second: CONCURRENT fires from CALLERS callers, each answered 202."""
+    queue: asyncio.Queue[int] = asyncio.Queue()
+    for n in range(CONCURRENT):
+        queue.put_nowait(n)
+    codes: list[int] = []
+
+    async def caller() -> None:
+        while not queue.empty():
+            n = queue.get_nowait()
+            codes.append((await http.post(path, json={"n": f"{tag}{n}"}, headers=auth)).status_code)
+
+    started = time.perf_counter()
+    await asyncio.gather(*(caller() for _ in range(CALLERS)))
+    elapsed = time.perf_counter() - started
+    assert codes.count(202) == CONCURRENT, codes
+    return CONCURRENT / elapsed
+
+
+async def measure(cp: ControlPlane, redis_url: str, port: int, follower: int) -> None:
     async with await KubeClient.from_kubeconfig(cp.kubeconfig) as client:
         token = await _setup(client)
         auth = {"Authorization": f"Bearer {token}"}
@@ -131,23 +152,17 @@ async def measure(cp: ControlPlane, redis_url: str, port: int) -> None:
         # A new client for each phase: a connection idle past the server's keep-alive (5 s)
         # may be closed just as it is reused, which is the client's race, not a fire's failure.
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=60, limits=limits) as http:
-            queue: asyncio.Queue[int] = asyncio.Queue()
-            for n in range(CONCURRENT):
-                queue.put_nowait(n)
-            codes: list[int] = []
-
-            async def caller() -> None:
-                while not queue.empty():
-                    n = queue.get_nowait()
-                    codes.append((await http.post(path, json={"n": f"c{n}"}, headers=auth)).status_code)
-
-            started = time.perf_counter()
-            await asyncio.gather(*(caller() for _ in range(CALLERS)))
-            elapsed = time.perf_counter() - started
-            assert codes.count(202) == CONCURRENT, codes
+            rate = await _concurrent(http, path, auth, "c")
             runs = (await client.list(ARK_RUNS, NAMESPACE))["items"]
             assert len(runs) == SEQUENTIAL + 50 + CONCURRENT, len(runs)
-            print(f"bench: webhook_fires_per_s {CONCURRENT / elapsed:.0f} /s", flush=True)
+            print(f"bench: webhook_fires_per_s {rate:.0f} /s", flush=True)
+        async with httpx.AsyncClient(
+            base_url=f"http://127.0.0.1:{follower}", timeout=60, limits=limits
+        ) as http:
+            rate = await _concurrent(http, path, auth, "f")
+            runs = (await client.list(ARK_RUNS, NAMESPACE))["items"]
+            assert len(runs) == SEQUENTIAL + 50 + 2 * CONCURRENT, len(runs)
+            print(f"bench: webhook_fires_per_s_non_leader {rate:.0f} /s", flush=True)
 
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=150) as http:
             # Sync mode: the agent played here answers every task at once.
@@ -179,6 +194,7 @@ def main() -> None:
     redis = RedisServer()
     redis.start()
     operator: OperatorProcess | None = None
+    second: OperatorProcess | None = None
     try:
         kubectl = [str(BIN / "kubectl"), f"--kubeconfig={cp.kubeconfig}"]
         subprocess.run(
@@ -190,17 +206,18 @@ def main() -> None:
             [*kubectl, "wait", "--for=condition=Established", "crd", "--all"], check=True, capture_output=True
         )
         subprocess.run([*kubectl, "create", "namespace", NAMESPACE], check=True, capture_output=True)
-        operator = OperatorProcess(
-            cp.kubeconfig,
-            NAMESPACE,
-            redis.url,
-            "--log-level=warning",
-            "--trigger-webhook-rate=100000",
-            "--trigger-webhook-burst=100000",
-        )
+        flags = ("--log-level=warning", "--trigger-webhook-rate=100000", "--trigger-webhook-burst=100000")
+        operator = OperatorProcess(cp.kubeconfig, NAMESPACE, redis.url, *flags)
         wait_for_sync(operator.ready, timeout=60, message="operator ready")
-        asyncio.run(measure(cp, redis.url, operator.webhook_port))
+        wait_for_sync(operator.leading, timeout=60, message="operator leading")
+        second = OperatorProcess(cp.kubeconfig, NAMESPACE, redis.url, *flags)
+        wait_for_sync(second.ready, timeout=60, message="second replica ready")
+        asyncio.run(measure(cp, redis.url, operator.webhook_port, second.webhook_port))
     finally:
+        if second is not None:
+            with contextlib.suppress(Exception):
+                second.terminate(timeout=20)
+            second.close()
         if operator is not None:
             with contextlib.suppress(Exception):
                 operator.terminate(timeout=20)
