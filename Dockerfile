@@ -4,7 +4,9 @@
 # `make docker-build IMG=...` (README "Install it in a cluster", docs/operator.md "Install").
 #
 # The base is pinned by digest (docs/api.md D80): builds are repeatable and a re-tagged base
-# never slips in. Both stages use the same base, so the virtualenv's interpreter link
+# never slips in. The digest below is NOT verified (no registry is reachable from the machines
+# this was written on; README "Install it in a cluster"): resolve it before the first build.
+# Both stages use the same base, so the virtualenv's interpreter link
 # (/opt/ark/bin/python -> /usr/local/bin/python3.11) is valid in the final stage.
 
 # Stage 1: build ark's wheel and install it with its dependencies into a virtualenv. Every

@@ -111,8 +111,9 @@ kind-deploy: docker-build ## docker-build, kind load docker-image, deploy (KIND_
 	kind load docker-image $(IMG) --name $(KIND_CLUSTER)
 	@$(MAKE) --no-print-directory deploy IMG=$(IMG)
 
-manifests: venv ## regenerate the CRDs in manifests/crd from the pydantic models (and the chart's copies)
+manifests: venv ## regenerate the CRDs in manifests/crd (and the chart's copies) and ark/api/schemas from the pydantic models
 	$(PY) -m ark.api.crdgen manifests/crd
+	$(PY) -m ark.api.schemagen
 	$(PY) hack/chartgen.py
 
 clean: cluster-down ## remove the virtualenv and caches (Go-built binaries stay in ARK_CACHE, default ~/.cache/ark)

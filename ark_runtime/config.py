@@ -15,7 +15,7 @@ Among those, for tool servers: ``AGENT_CONNECT_TIMEOUT_SECONDS`` (default 10) bo
 connection, handshake and tools listing, and so how long the agent waits for its tool servers'
 first connection attempts before it takes tasks (``/readyz`` is 503 meanwhile);
 ``AGENT_MCP_PING_SECONDS`` (default 15) is how often an open tool-server session is checked.
-For memory (:class:`MemoryConfig`, ``docs/api.md`` §H): ``AGENT_MEMORY_SCOPE``,
+For memory (:class:`MemoryConfig`, ``docs/api.md`` §H): ``AGENT_MEMORY_NAME``, ``AGENT_MEMORY_SCOPE``,
 ``AGENT_MEMORY_MAX_TOKENS``, ``AGENT_MEMORY_RECALL_ENTRIES``, ``AGENT_MEMORY_MIN_SCORE``,
 ``AGENT_MEMORY_EMBEDDING_MODEL``, ``AGENT_MEMORY_TIMEOUT_SECONDS``.
 """
@@ -104,6 +104,9 @@ class MemoryConfig:
     """
 
     backend: str = "in-context"
+    name: str = ""
+    """``AGENT_MEMORY_NAME``: the ArkMemory's name, set by the operator; with it the pods report
+    their memory failures to its status (:mod:`ark_runtime.memory.health`)."""
     redis_url: str = field(default="", repr=False)
     redis_ttl: int = 0
     redis_max_entries: int = 0
@@ -454,6 +457,7 @@ def _team_routes(env: Mapping[str, str]) -> dict[str, str]:
 def _memory(env: Mapping[str, str]) -> MemoryConfig:
     return MemoryConfig(
         backend=env.get("AGENT_MEMORY_BACKEND") or "in-context",
+        name=env.get("AGENT_MEMORY_NAME", "").strip(),
         redis_url=env.get("AGENT_MEMORY_REDIS_URL", ""),
         redis_ttl=_non_negative_int(env, "AGENT_MEMORY_REDIS_TTL", 0),
         redis_max_entries=_non_negative_int(env, "AGENT_MEMORY_REDIS_MAX_ENTRIES", 0),

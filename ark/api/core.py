@@ -28,10 +28,12 @@ def _quantity(value: object) -> object:
     return value
 
 
+# The pattern before the validator: pydantic then checks it in the string schema itself, not in a
+# closure wrapped around it (the same errors; the prebuilt schemas can name every function).
 Quantity = Annotated[
     str,
-    BeforeValidator(_quantity),
     Field(pattern=QUANTITY_PATTERN),
+    BeforeValidator(_quantity),
     Crd(int_or_string=True),
 ]
 """A ``resource.Quantity`` such as ``500m``, ``1Gi`` or ``2``."""

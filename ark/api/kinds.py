@@ -80,7 +80,10 @@ def parse_object(data: Mapping[str, Any]) -> ArkObject:
     kind = data.get("kind")
     if not isinstance(kind, str) or kind not in KIND_MODULES:
         raise UnknownKindError(f"unknown kind {kind!r}")
-    return kind_class(kind).model_validate(data, by_alias=True, by_name=False)
+    from ark.api.validators import validator
+
+    obj: ArkObject = validator(kind).validate_python(data, by_alias=True, by_name=False)
+    return obj
 
 
 def to_wire(obj: ArkModel, *, exclude_defaults: bool = False) -> dict[str, Any]:

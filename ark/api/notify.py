@@ -182,6 +182,19 @@ class ArkNotifySpec(ArkModel):
         )
 
 
+class RateLimitWindow(ArkModel):
+    """The open rate-limit window of one (team or agent, event type) pair."""
+
+    subject: str = Field(min_length=1)
+    """``ArkTeam/<name>`` or ``ArkAgent/<name>``."""
+    event: NotifyEventType
+    """Event type."""
+    start: Time
+    """When the window opened (the first notification in it)."""
+    count: int = Field(ge=0)
+    """Notifications sent in the window."""
+
+
 class ArkNotifyStatus(ArkModel):
     """Observed state of an ArkNotify."""
 
@@ -189,12 +202,18 @@ class ArkNotifyStatus(ArkModel):
     """Notifications delivered."""
     suppressed_count: int | None = Field(default=None, ge=0)
     """Notifications dropped by the rate limit."""
+    failed_count: int | None = Field(default=None, ge=0)
+    """Notifications that could not be delivered (the Delivered condition says why)."""
+    notified: list[str] | None = None
+    """Events already handled (sent, suppressed or failed), so each is sent once."""
+    rate_limit_windows: list[RateLimitWindow] | None = None
+    """Open rate-limit windows; kept here so that they survive an operator restart."""
     last_sent_at: Time | None = None
     """When the last notification was delivered."""
     observed_generation: int | None = Field(default=None, ge=0)
     """The generation this status describes."""
     conditions: Conditions | None = None
-    """``Ready``."""
+    """``Ready`` (the policy can send) and ``Delivered`` (the last delivery)."""
 
 
 class ArkNotify(ArkObject):

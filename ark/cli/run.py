@@ -150,14 +150,17 @@ def parse_inputs(items: Sequence[str]) -> dict[str, str]:
 
 def run(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None = None) -> int:
     """Run ``args``; return the exit status."""
-    import asyncio
-    import json
-
     from ark.cli.gc_pause import paused_collection
-    from ark.cli.run_local import execute
-    from ark.cli.run_setup import SetupError, prepare, read_paths
-    from ark.cli.run_workers import provider_names
-    from ark.flow.inputs import InputError
+
+    # Importing the engine, the models and the checks is a burst of long-lived objects too.
+    with paused_collection():
+        import asyncio
+        import json
+
+        from ark.cli.run_local import execute
+        from ark.cli.run_setup import SetupError, prepare, read_paths
+        from ark.cli.run_workers import provider_names
+        from ark.flow.inputs import InputError
 
     stdout = out if out is not None else sys.stdout
     stderr = err if err is not None else sys.stderr

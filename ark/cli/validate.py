@@ -40,19 +40,21 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 def run(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None = None) -> int:
     """Validate ``args.paths``; print findings and a summary; return the exit status."""
-    import json
-
-    from ark.api.loading import load_texts
-    from ark.cli.findings import Line, findings, sorted_lines, summary, summary_text
     from ark.cli.gc_pause import paused_collection
-    from ark.cli.sources import read_sources
 
-    stream = out if out is not None else sys.stdout
-    texts, unreadable = read_sources(list(args.paths))
-    problems = [
-        Line(u.path, 0, "", "", "", "error", f"cannot read the file: {u.reason}", "") for u in unreadable
-    ]
+    # Importing the models and checks is a burst of long-lived objects too (gc_pause).
     with paused_collection():
+        import json
+
+        from ark.api.loading import load_texts
+        from ark.cli.findings import Line, findings, sorted_lines, summary, summary_text
+        from ark.cli.sources import read_sources
+
+        stream = out if out is not None else sys.stdout
+        texts, unreadable = read_sources(list(args.paths))
+        problems = [
+            Line(u.path, 0, "", "", "", "error", f"cannot read the file: {u.reason}", "") for u in unreadable
+        ]
         result = load_texts(texts)
         lines = problems + findings(result)
     lookup: ClusterLookup | None = None

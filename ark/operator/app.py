@@ -1,6 +1,6 @@
 """Assembles and runs the operator: client, manager with leader election, the controllers of
-ArkAgents, ArkTeams, ArkRuns (with the results inbox), ArkRegistries, ArkEvents and ArkMemories,
-and the trigger webhook server (every replica).
+ArkAgents, ArkTeams, ArkRuns (with the results inbox), ArkRegistries, ArkEvents, ArkMemories and
+ArkNotifies, and the trigger webhook server (every replica).
 
 Exit codes: 0 after a graceful stop (SIGTERM/SIGINT), 1 when leadership was lost or the caches
 never synced (the pod restarts, as with controller-runtime), 2 for an invalid configuration.
@@ -20,6 +20,7 @@ from ark.controllers.agent.otlp_env import otlp_env
 from ark.controllers.budget import BudgetReader
 from ark.controllers.event.controller import EventOptions, setup_event_controller
 from ark.controllers.memory.controller import MemoryOptions, setup_memory_controller
+from ark.controllers.notify.controller import NotifyOptions, setup_notify_controller
 from ark.controllers.registry.controller import RegistryOptions, setup_registry_controller
 from ark.controllers.run.controller import RunOptions, setup_run_controller
 from ark.controllers.run.dispatch import QueueWriter
@@ -72,7 +73,8 @@ def add_controllers(manager: Manager, config: OperatorConfig, redis: aioredis.Re
     setup_event_controller(
         manager, EventOptions(config.namespaces, config.workers, config.trigger_webhook_url)
     )
-    setup_memory_controller(manager, MemoryOptions(config.namespaces))
+    setup_memory_controller(manager, MemoryOptions(config.namespaces), redis=redis)
+    setup_notify_controller(manager, NotifyOptions(config.namespaces, config.workers))
 
 
 def add_webhook_server(manager: Manager, config: OperatorConfig, *, tracing: bool = False) -> WebhookServer:

@@ -19,6 +19,21 @@ worth remembering, and a judge must answer about the output alone."""
 class MemoryBackendError(Exception):
     """A memory backend failed; the message says which and why (never a secret)."""
 
+    reason = "BackendError"
+    """What the ArkMemory's status calls it when agent pods report it (``memory.health``)."""
+
+
+class BackendUnreachableError(MemoryBackendError):
+    """The backend (or the embeddings endpoint) could not be reached."""
+
+    reason = "Unreachable"
+
+
+class DimensionMismatchError(MemoryBackendError):
+    """An existing collection holds vectors of another dimension than the embeddings'."""
+
+    reason = "DimensionMismatch"
+
 
 @dataclass(frozen=True, slots=True)
 class MemoryEntry:

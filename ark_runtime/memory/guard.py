@@ -3,7 +3,9 @@
 Every call is bounded by ``AGENT_MEMORY_TIMEOUT_SECONDS`` and never raises: a backend that is
 down, slow or answering garbage costs the task its memory, not its answer. Each kind of call
 (recall, write, upkeep) logs a warning when it starts failing and an info line when it works
-again: one warning per outage, however many tasks run meanwhile.
+again: one warning per outage, however many tasks run meanwhile. With a
+:class:`~.health.HealthReporter`, the start and end of each outage are also reported to the
+operator, whose ArkMemory status then names the failure.
 """
 
 from __future__ import annotations
@@ -14,7 +16,18 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
-from ark_runtime.memory.base import MemoryBackend, MemoryEntry, entry_for, takes_part, worth_remembering
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+from ark_runtime.memory.base import (
+    MemoryBackend,
+    MemoryBackendError,
+    MemoryEntry,
+    entry_for,
+    takes_part,
+    worth_remembering,
+)
+from ark_runtime.memory.health import HealthReporter
 from ark_runtime.memory.outage import OutageLog
 from ark_runtime.memory.prompt import with_memory
 from ark_runtime.protocol import Result, Task
@@ -39,8 +52,10 @@ class Memory:
         max_tokens: int = 1024,
         timeout: float = 2.0,
         clock: Callable[[], int] = now_ms,
+        reporter: HealthReporter | None = None,
     ) -> None:
         self.backend = backend
+        self.reporter = reporter
         self.recall_entries = recall_entries
         self.max_tokens = max_tokens
         self.timeout = timeout
@@ -74,13 +89,18 @@ class Memory:
         if self.backend is not None:
             await self._call("upkeep", self.backend.maintain())
 
-    def failed(self, kind: str, error: str) -> None:
-        """Record a failure of ``kind`` that happened elsewhere (a write in the result's commit)."""
+    def failed(
+        self, kind: str, error: str, reason: str = MemoryBackendError.reason, message: str = ""
+    ) -> None:
+        """Record a failure of ``kind`` that happened elsewhere (a write in the result's commit);
+        ``reason`` and ``message`` (default ``error``) are what the ArkMemory's status shows."""
         if self._outages[kind].failed(error):
             log.warning(
                 f"memory {kind} failed; tasks go on without it until it works again",
-                extra={"backend": self.description, "error": error},
+                extra={"backend": self.description, "error": error, "reason": reason},
             )
+            if self.reporter is not None:
+                self.reporter.failing(kind, reason, message or error, self.clock() / 1000)
 
     def worked(self, kind: str) -> None:
         """Record a success of ``kind`` that happened elsewhere."""
@@ -89,9 +109,13 @@ class Memory:
             log.info(
                 f"memory {kind} works again", extra={"backend": self.description, "after_failures": ended}
             )
+            if self.reporter is not None:
+                self.reporter.working(kind)
 
     async def aclose(self) -> None:
-        """Close the backend."""
+        """Close the backend (and the reporter, after its last report)."""
+        if self.reporter is not None:
+            await self.reporter.aclose()
         if self.backend is not None:
             try:
                 await self.backend.aclose()
@@ -108,13 +132,24 @@ class Memory:
             async with asyncio.timeout(self.timeout):
                 value = await call
         except TimeoutError:
-            self.failed(kind, f"no answer within {self.timeout:g}s (AGENT_MEMORY_TIMEOUT_SECONDS)")
+            self.failed(
+                kind, f"no answer within {self.timeout:g}s (AGENT_MEMORY_TIMEOUT_SECONDS)", "Unreachable"
+            )
             return None
         except Exception as exc:  # memory must never fail a task, whatever the backend does
-            self.failed(kind, _describe(exc))
+            plain = str(exc) if isinstance(exc, MemoryBackendError) else _describe(exc)
+            self.failed(kind, _describe(exc), _reason(exc), plain)
             return None
         self.worked(kind)
         return value
+
+
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, MemoryBackendError):
+        return exc.reason
+    if isinstance(exc, (RedisConnectionError, RedisTimeoutError, OSError)):
+        return "Unreachable"
+    return MemoryBackendError.reason
 
 
 def _describe(exc: BaseException) -> str:

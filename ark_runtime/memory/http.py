@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 
 from ark_runtime.limits import MiB
-from ark_runtime.memory.base import MemoryBackendError
+from ark_runtime.memory.base import BackendUnreachableError, MemoryBackendError
 from ark_runtime.net.bounds import PeerError, display_url
 from ark_runtime.net.client import bounded_client
 
@@ -45,7 +45,9 @@ class JsonHttp:
         except PeerError as exc:
             raise MemoryBackendError(f"{self.service}: {exc}") from None
         except httpx.HTTPError as exc:
-            raise MemoryBackendError(f"cannot reach {where}: {type(exc).__name__} {exc}".rstrip()) from None
+            raise BackendUnreachableError(
+                f"cannot reach {where}: {type(exc).__name__} {exc}".rstrip()
+            ) from None
         if response.status_code in accept:
             return response.status_code, None
         if response.status_code >= 400:

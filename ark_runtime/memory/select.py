@@ -22,6 +22,7 @@ from ark_runtime.config import AgentConfig, ConfigError, MemoryConfig, redis_url
 from ark_runtime.memory.base import MemoryBackend, Scope
 from ark_runtime.memory.embeddings import Embeddings, HashEmbeddings, OpenAIEmbeddings
 from ark_runtime.memory.guard import Memory, now_ms
+from ark_runtime.memory.health import HealthReporter
 from ark_runtime.memory.hook import Stager
 from ark_runtime.memory.vector.base import VectorStore
 from ark_runtime.memory.vector_memory import VectorMemory
@@ -132,6 +133,21 @@ def memory_backend(
     return VectorMemory(store, embeddings, scope, config.vector_store_ttl, config.min_score, clock)
 
 
+def _reporter(config: AgentConfig) -> HealthReporter | None:
+    """Reports to the ArkMemory's status, when the operator named it (``AGENT_MEMORY_NAME``)."""
+    if not config.memory.name:
+        return None
+    from ark_runtime.queue.connection import connect
+
+    return HealthReporter(
+        connect(config.queue_url),
+        config.namespace,
+        config.memory.name,
+        config.pod_name,
+        timeout=config.memory.timeout_seconds,
+    )
+
+
 def agent_memory(config: AgentConfig, provider: str, env: Mapping[str, str]) -> tuple[Memory, Stager | None]:
     """An agent pod's memory, and the stager that writes it with results when it lives in the task
     queue's own Redis. A configuration that cannot work is logged (error) and gives no memory."""
@@ -147,6 +163,7 @@ def agent_memory(config: AgentConfig, provider: str, env: Mapping[str, str]) -> 
         recall_entries=settings.recall_entries,
         max_tokens=settings.max_tokens,
         timeout=settings.timeout_seconds,
+        reporter=_reporter(config) if backend is not None else None,
     )
     from ark_runtime.memory.redis_memory import RedisMemory, same_server
 

@@ -147,6 +147,9 @@ def _memory_env(inputs: AgentInputs) -> list[Obj]:
             return []
         return [_literal("AGENT_MEMORY_BACKEND", inputs.settings.memory_backend)]
     env = [_literal("AGENT_MEMORY_BACKEND", memory.backend)]
+    if inputs.spec.memory_ref is not None:
+        # The pods report their memory failures under this name (docs/api.md D190).
+        env.append(_literal("AGENT_MEMORY_NAME", inputs.spec.memory_ref.name))
     if memory.backend == "redis" and memory.redis is not None:
         redis = memory.redis
         env.append(

@@ -2,7 +2,7 @@
 
 Interface::
 
-    controller = setup_memory_controller(manager, MemoryOptions(namespaces, workers))
+    controller = setup_memory_controller(manager, MemoryOptions(namespaces, workers), redis=redis)
 
 One reconcile reads the ArkMemory and its Secret from the informer caches, then either knows the
 answer from them (:func:`~.check.plan_check`) or reaches the backend (:func:`~.reach.reach`, at
@@ -11,7 +11,10 @@ most 5 s). The ``Ready`` condition's reason names what failed (``SecretNotFound`
 ``Unreachable``, ``Unauthorized``, ``BadResponse``) or ``Reachable`` / ``InContext``; the status is
 written only when it changes, and every change of ``(status, reason)`` is an Event. A failure is
 checked again with backoff, a working backend every 5 minutes; a change of the ArkMemory or of
-its Secret checks at once. Agents using the memory roll on their own when it changes (the agent
+its Secret checks at once. With the task queue's ``redis``, what the agent pods report of their
+own memory calls (:mod:`.reports`) also counts: a backend that answers the operator but fails the
+pods (a collection of another dimension) is ``Ready=False`` with the pods' reason, checked again
+at each report. Agents using the memory roll on their own when it changes (the agent
 controller's memory-hash annotation).
 """
 
@@ -29,6 +32,7 @@ from ark.controllers.agent.references import data_changed
 from ark.controllers.cache import Cache
 from ark.controllers.memory.check import Target, Verdict, plan_check, recheck_after
 from ark.controllers.memory.reach import reach
+from ark.controllers.memory.reports import follow_reports, read_reports, reported_verdict
 from ark.controllers.memory.secret import raw_secret_name, secret_ref
 from ark.controllers.resources import ARK_MEMORIES, FIELD_MANAGER
 from ark.kube.client import KubeClient, NotFound
@@ -62,8 +66,10 @@ class MemoryReconciler:
         secrets: Cache,
         recorder: EventRecorder,
         check_timeout: float = 5.0,
+        redis: Any = None,
     ) -> None:
         self.client = client
+        self.redis = redis
         self.memories = memories
         self.secrets = secrets
         self.recorder = recorder
@@ -97,9 +103,11 @@ class MemoryReconciler:
         ref = secret_ref(spec)
         secret = self.secrets.get(namespace, ref[0]) if ref is not None else None
         planned = plan_check(spec, secret)
-        if isinstance(planned, Target):
-            return await reach(planned, self.check_timeout)
-        return planned
+        verdict = await reach(planned, self.check_timeout) if isinstance(planned, Target) else planned
+        if not verdict.ready or self.redis is None:
+            return verdict
+        name = memory["metadata"]["name"]
+        return reported_verdict(await read_reports(self.redis, namespace, name)) or verdict
 
     async def _report(self, key: str, memory: Obj, verdict: Verdict) -> None:
         namespace, name = split_key(key)
@@ -143,8 +151,9 @@ class MemoryReconciler:
         self._written[key] = (str(meta.get("resourceVersion")), body_status)
 
 
-def setup_memory_controller(manager: Manager, options: MemoryOptions) -> Controller:
-    """Create the caches and controller for ArkMemories and add them to ``manager``."""
+def setup_memory_controller(manager: Manager, options: MemoryOptions, *, redis: Any = None) -> Controller:
+    """Create the caches and controller for ArkMemories and add them to ``manager``; with the task
+    queue's ``redis``, the agent pods' reports count and are followed."""
     factory = manager.informers
     namespaces = list(options.namespaces)
     memories = Cache(factory, ARK_MEMORIES, namespaces)
@@ -155,6 +164,7 @@ def setup_memory_controller(manager: Manager, options: MemoryOptions) -> Control
         secrets=secrets,
         recorder=manager.event_recorder(FIELD_MANAGER),
         check_timeout=options.check_timeout,
+        redis=redis,
     )
     controller = Controller(
         "arkmemory", reconciler.reconcile, workers=options.workers, metrics=manager.metrics
@@ -173,4 +183,12 @@ def setup_memory_controller(manager: Manager, options: MemoryOptions) -> Control
     for informer in secrets.informers.values():
         controller.watch_mapped(informer, memories_of, update_filter=data_changed)
     manager.add_controller(controller)
+    if redis is not None:
+
+        def every_memory() -> None:
+            for informer in memories.informers.values():
+                for obj in informer.store.list():
+                    controller.enqueue(object_key(obj))
+
+        manager.add_runnable(lambda: follow_reports(redis, controller.enqueue, every_memory))
     return controller

@@ -56,7 +56,7 @@ async def _store(target: Target, where: str, timeout: float) -> Verdict:
             return await _qdrant(http, target, where)
         return await _weaviate(http, target, where)
     except MemoryBackendError as exc:
-        return Verdict(False, "Unreachable" if "cannot reach" in str(exc) else "BadResponse", str(exc))
+        return Verdict(False, "Unreachable" if exc.reason == "Unreachable" else "BadResponse", str(exc))
     finally:
         await http.aclose()
 

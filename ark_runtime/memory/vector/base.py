@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from ark_runtime.memory.base import MemoryBackendError, MemoryEntry
+from ark_runtime.memory.base import DimensionMismatchError, MemoryBackendError, MemoryEntry
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,9 +47,9 @@ class VectorStore(Protocol):
         ...
 
 
-def dimension_mismatch(store: str, collection: str, has: int, wants: int) -> MemoryBackendError:
+def dimension_mismatch(store: str, collection: str, has: int, wants: int) -> DimensionMismatchError:
     """The error for an existing collection made for other vectors."""
-    return MemoryBackendError(
+    return DimensionMismatchError(
         f"{store} collection {collection!r} holds {has}-dimensional vectors but the embeddings are "
         f"{wants}-dimensional: use another collection, or the embedding model the collection was made with"
     )

@@ -24,6 +24,7 @@ CRD_NAMES = (
     "arkruns",
     "arkregistries",
     "arkevents",
+    "arknotifies",
 )
 
 

@@ -64,3 +64,20 @@ def test_the_help_screen_shows_each_summary() -> None:
     listed = " ".join(line for line in done.stdout.splitlines() if line.startswith("    "))
     expected = " ".join(f"{name} {summary}" for name, summary in SUBCOMMANDS)
     assert " ".join(listed.split()) == expected
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("validate", "manifests/samples/arkteam.yaml"),
+        ("run", "manifests/samples/team-pipeline.yaml", "--provider", "mock", "--input", "dish=soup"),
+    ],
+    ids=["validate", "run"],
+)
+def test_validate_and_run_use_the_generated_validators(args: tuple[str, ...]) -> None:
+    # pydantic's own build of a validator looks up plugins through importlib.metadata (~20 ms);
+    # the validators built from ark/api/schemas need neither.
+    modules = imported_modules(*args)
+
+    assert "ark.api.validators" in modules
+    assert "importlib.metadata" not in modules

@@ -170,3 +170,18 @@ async def test_an_agent_rolls_when_its_memory_or_the_memory_secret_changes(
     await kube.patch(ARK_MEMORIES, "notes", {"spec": {"redis": {"maxEntries": 5}}}, namespace)
     third = await wait_for(lambda: rolled(second), timeout=30, message="rolled on the ArkMemory change")
     assert len({first, second, third}) == 3
+
+
+@pytest.mark.parametrize(
+    ("fault", "says"),
+    [("500", "answered HTTP 500"), ("garbage", "answered HTTP 200 with a body that is not JSON")],
+)
+async def test_a_store_answering_errors_or_garbage_is_a_bad_response(
+    start_operator: Start, namespace: str, qdrant: QdrantPeer, fault: str, says: str
+) -> None:
+    qdrant.fault = fault
+    cluster = await start_operator()
+    store = {"provider": "qdrant", "endpoint": qdrant.url, "collection": "notes"}
+    await cluster.kube.create(ARK_MEMORIES, memory("q", namespace, backend="vector-store", vectorStore=store))
+    found = await wait_for(lambda: ready(cluster.kube, namespace, "q", "False", "BadResponse"), timeout=30)
+    assert found["message"].startswith(f"qdrant at {qdrant.url}/collections/notes {says}")

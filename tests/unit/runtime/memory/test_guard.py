@@ -6,8 +6,14 @@ import asyncio
 import logging
 
 import pytest
+from redis.exceptions import ConnectionError as RedisConnectionError
 
-from ark_runtime.memory.base import MemoryBackendError, MemoryEntry
+from ark_runtime.memory.base import (
+    BackendUnreachableError,
+    DimensionMismatchError,
+    MemoryBackendError,
+    MemoryEntry,
+)
 from ark_runtime.memory.guard import Memory
 from ark_runtime.memory.writer import Writer
 from ark_runtime.protocol import Result, Task
@@ -178,3 +184,24 @@ async def test_closing_the_writer_cancels_writes_past_the_grace() -> None:
     await writer.aclose(grace=0.01)
     assert writer.pending == 0
     assert backend.written == []
+
+
+@pytest.mark.parametrize(
+    ("error", "reason"),
+    [
+        (DimensionMismatchError("holds 4-dimensional vectors"), "DimensionMismatch"),
+        (BackendUnreachableError("cannot reach qdrant"), "Unreachable"),
+        (ConnectionRefusedError("refused"), "Unreachable"),
+        (RedisConnectionError("gone"), "Unreachable"),
+        (MemoryBackendError("answered HTTP 500"), "BackendError"),
+        (ValueError("garbage"), "BackendError"),
+    ],
+)
+async def test_each_failure_is_logged_with_the_reason_the_status_will_show(
+    caplog: pytest.LogCaptureFixture, error: Exception, reason: str
+) -> None:
+    backend = Backend()
+    backend.error = error
+    await Memory(backend).recall(task())
+    (record,) = [r for r in caplog.records if r.levelno == logging.WARNING]
+    assert record.reason == reason  # type: ignore[attr-defined]
