@@ -33,7 +33,7 @@ async def answer_run(web: Webhook, event: str, *, output: str = "", error: str =
     runs = await wait_for(lambda: event_runs(web, event), timeout=30, message="the fire's run")
     run = runs[0]
     task = await web.cluster.pods.task("note-write", "write", run=run["metadata"]["uid"])
-    assert task.prompt.endswith("what is up?") or "what is up?" in task.prompt
+    assert "what is up?" in task.prompt  # the body reached the input template
     await web.cluster.pods.answer(task, output, error=error)
     return str(run["metadata"]["name"])
 
