@@ -15,7 +15,7 @@ VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' pyproject.toml)
 IMG ?= ghcr.io/arkonis-dev/ark:$(VERSION)
 KIND_CLUSTER ?= kind
 
-.PHONY: help venv system-deps control-plane llama-server mcp-reference weaviate helm demo demo-cluster test test-unit \
+.PHONY: help venv system-deps control-plane llama-server mcp-reference weaviate helm demo demo-cluster demo-events test test-unit \
         test-integration test-e2e lint bench cluster-up cluster-down manifests clean \
         docker-build docker-push deploy undeploy kind-deploy
 
@@ -73,6 +73,16 @@ demo-cluster: cluster-up ## the flagship team in the local cluster: kubectl appl
 	$(KUBECTL) apply -f manifests/samples/team-pipeline.yaml
 	KUBECONFIG=$(STATE)/kubeconfig $(BIN)/ark trigger recipe-planner --input dish="tomato soup" --watch
 	$(KUBECTL) get arkteam,arkrun,arkagent
+
+# The event cookbook: its release-notes run (started as the webhook would, with the version in
+# the input) finishing starts the release-announcer run through the team-output event.
+demo-events: AGENT_ENV ?= AGENT_PROVIDER=mock
+demo-events: cluster-up ## the event-driven sample in the local cluster: cron, webhook and team-output events, a notify policy
+	$(KUBECTL) apply -f manifests/samples/events-cookbook.yaml
+	KUBECONFIG=$(STATE)/kubeconfig $(BIN)/ark trigger release-notes --input version=1.4.0 --watch
+	$(KUBECTL) wait --for=create --timeout=60s arkrun -l arkonis.dev/trigger=team-output
+	$(KUBECTL) wait --for=jsonpath='{.status.phase}'=Succeeded --timeout=120s arkrun -l arkonis.dev/trigger=team-output
+	$(KUBECTL) get arkevent,arkteam,arkrun
 
 test: venv system-deps control-plane llama-server mcp-reference weaviate helm ## everything: unit + integration + e2e against real servers
 	$(PYTEST) tests/unit tests/integration tests/e2e

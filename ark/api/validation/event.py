@@ -10,12 +10,17 @@ from ark.api.validation.report import Report
 from ark.api.validation.templates import check_trigger_template
 
 if TYPE_CHECKING:
-    from ark.api.event import ArkEvent
+    from ark.api.event import ArkEvent, ArkEventSpec
 
 
 def check_event(report: Report, event: ArkEvent) -> None:
     """Semantic checks of an ArkEvent."""
-    source = event.spec.source
+    check_event_spec(report, event.spec)
+
+
+def check_event_spec(report: Report, spec: ArkEventSpec) -> None:
+    """Semantic checks of an ArkEvent's spec on its own (the operator makes them too)."""
+    source = spec.source
     base = ("spec", "source")
     if source.type == "cron":
         if source.cron is None:
@@ -36,7 +41,7 @@ def check_event(report: Report, event: ArkEvent) -> None:
             (*base, "teamOutput"), f"teamOutput is ignored for a {source.type} source", "remove it"
         )
     seen: dict[str, int] = {}
-    for index, target in enumerate(event.spec.targets):
+    for index, target in enumerate(spec.targets):
         path = ("spec", "targets", index)
         check_reference(report, (*path, "team"), target.team, "ArkTeam")
         if target.team in seen:
@@ -51,10 +56,11 @@ def check_event(report: Report, event: ArkEvent) -> None:
             and source.type == "team-output"
             and source.team_output.name == target.team
         ):
-            report.warning(
+            report.error(
                 (*path, "team"),
-                f'this event re-runs the team it watches: each run of "{target.team}" starts another',
-                "target another team, or make sure the loop ends",
+                f'this event re-runs the team it watches: a cycle, each run of "{target.team}" '
+                "would start another for ever",
+                "target another team",
             )
         for key, value in (target.input or {}).items():
             check_trigger_template(report, (*path, "input", key), value, source.type)

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, TypeAlias, cast
 
 from ark.api.issues import Path
+from ark.api.validation.chains import Link, cycle_through, spell_cycle
 from ark.api.validation.graphs import find_cycle, spell
 from ark.api.validation.report import Report
 
@@ -167,6 +168,7 @@ def check_references(
             else:
                 _check_resolved(report, obj, ref, target)
     _check_team_nesting(objects, reports)
+    _check_event_cycles(objects, reports)
 
 
 def _check_resolved(report: Report, obj: ArkObject, ref: Reference, target: Target) -> None:
@@ -220,3 +222,34 @@ def _check_team_nesting(objects: Sequence[ArkObject], reports: Sequence[Report])
         f"teams contain each other: {spell(cycle)}",
         "remove one arkTeam reference of the cycle",
     )
+
+
+def _check_event_cycles(objects: Sequence[ArkObject], reports: Sequence[Report]) -> None:
+    """Refuse every team-output event on a cycle of team-output events (per namespace).
+
+    An event that targets the team it watches is reported by its own check (``check_event``).
+    """
+    by_namespace: dict[str | None, list[tuple[int, Link]]] = {}
+    for index, obj in enumerate(objects):
+        if obj.kind != "ArkEvent" or not obj.metadata.name:
+            continue
+        spec = cast("ArkEvent", obj).spec
+        if spec.source.type != "team-output" or spec.source.team_output is None:
+            continue
+        for target in spec.targets:
+            if target.team != spec.source.team_output.name:
+                link = Link(obj.metadata.name, spec.source.team_output.name, target.team)
+                by_namespace.setdefault(obj.metadata.namespace, []).append((index, link))
+    for entries in by_namespace.values():
+        all_links = [link for _, link in entries]
+        for index in sorted({index for index, _ in entries}):
+            event = cast("ArkEvent", objects[index])
+            cycle = cycle_through(event.metadata.name or "", all_links)
+            if cycle is None:
+                continue
+            position = next(i for i, t in enumerate(event.spec.targets) if t.team == cycle[0].to)
+            reports[index].error(
+                ("spec", "targets", position, "team"),
+                f"team-output events form a cycle: {spell_cycle(cycle)}",
+                "remove or retarget one event of the cycle",
+            )

@@ -122,13 +122,14 @@ def _check_step(report: Report, path: Sequence[PathItem], chain: Chain, scope: T
 def check_trigger_template(report: Report, path: Sequence[PathItem], source: str, source_type: str) -> None:
     """Check an ArkEvent target input value (a template over ``.trigger``).
 
-    A value that does not parse is used literally, so that is a warning, not an error.
+    A value that does not parse is an error: the operator refuses such an event (D180), though
+    the original used the value literally.
     """
     probe = Report()
     chains = references(probe, path, source)
     if chains is None:
         for issue in probe.issues:
-            report.warning(issue.path, f"{issue.message}; the value is used literally", "fix the template")
+            report.error(issue.path, f"{issue.message}; the event cannot fire with it", "fix the template")
         return
     for chain in sorted(chains):
         if not chain:

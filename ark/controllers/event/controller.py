@@ -2,12 +2,15 @@
 
 One reconcile, reading from the informer caches:
 
-1. parse the spec (invalid: ``Ready=False/InvalidSpec`` naming the field);
+1. parse and check the spec as ``ark validate`` does (an error: ``Ready=False/InvalidSpec``
+   naming the field; a bad schedule ``InvalidCron``; an event on a cycle of team-output events
+   ``TeamOutputCycle``, :mod:`~ark.controllers.event.chains`);
 2. cron: work out the due time and the next one (:mod:`~ark.controllers.event.schedule`), fire
-   when due, and requeue for ``nextFireAt`` (never a poll); an invalid schedule is
-   ``Ready=False/InvalidCron``;
-3. team-output: fire once for every run of the watched team that completed, in a phase matching
-   ``onPhase``, after the event was created (the run names derive from the upstream run's name);
+   when due, and requeue for ``nextFireAt`` (never a poll);
+3. team-output: fire once for every run of the watched team that completed, in a phase
+   matching ``onPhase``, after the event was created (the run names derive from the upstream
+   run's name), unless the upstream run's trigger lineage is already ``MAX_CHAIN_DEPTH`` deep
+   (``Fired=False/ChainTooDeep``);
 4. webhook: create Secret ``<event>-webhook-token`` when absent; ``status.webhookURL``;
 5. apply the status (``lastFiredAt``, ``firedCount``, ``nextFireAt``, ``Ready`` and ``Fired``).
 
@@ -36,8 +39,14 @@ from typing import Any
 from pydantic import ValidationError
 
 from ark.api import API_VERSION, ArkEventSpec
+from ark.api.issues import errors
 from ark.api.run import TriggerType
+from ark.api.validation.chains import cycle_through, spell_cycle
+from ark.api.validation.cron import cron_problem
+from ark.api.validation.event import check_event_spec
+from ark.api.validation.report import Report
 from ark.controllers.cache import Cache
+from ark.controllers.event.chains import DEPTH_ANNOTATION, MAX_CHAIN_DEPTH, chain_depth, links
 from ark.controllers.event.inputs import TargetInputError
 from ark.controllers.event.names import fire_run_name
 from ark.controllers.event.runs import TERMINAL, event_owner_reference, running, target_run, webhook_url
@@ -120,6 +129,10 @@ def _time(value: object) -> datetime.datetime | None:
     return datetime.datetime.fromisoformat(value).astimezone(datetime.UTC)
 
 
+def _invalid_cron(schedule: str, reason: str) -> str:
+    return f"spec.source.cron: {schedule!r} is not a schedule: {reason}"
+
+
 def _phase_changed(old: Obj, new: Obj) -> bool:
     return old is new or (old.get("status") or {}).get("phase") != (new.get("status") or {}).get("phase")
 
@@ -179,6 +192,11 @@ class EventReconciler:
             self._ready(status, "False", "InvalidSpec", _first_error(exc))
             await self._write_status(key, event, current, status)
             return None
+        problem = self._spec_problem(event, spec)
+        if problem is not None:
+            self._ready(status, "False", *problem)
+            await self._write_status(key, event, current, status)
+            return None
         result: Result | None = None
         if spec.suspended:
             self._ready(status, "False", "Suspended", "spec.suspended is true: the event does not fire")
@@ -197,6 +215,26 @@ class EventReconciler:
         await self._write_status(key, event, current, status)
         return result
 
+    def _spec_problem(self, event: Obj, spec: ArkEventSpec) -> tuple[str, str] | None:
+        """(reason, message naming the field) of what keeps a parsed spec from working: a cycle
+        of team-output events, a bad schedule, or an error ``ark validate`` reports (D180)."""
+        if spec.source.type == "team-output":
+            namespace = event["metadata"]["namespace"]
+            cycle = cycle_through(event["metadata"]["name"], links(self.events.in_namespace(namespace)))
+            if cycle is not None:
+                index = next(i for i, t in enumerate(spec.targets) if t.team == cycle[0].to)
+                message = f"spec.targets[{index}].team: team-output events form a cycle: {spell_cycle(cycle)}"
+                return "TeamOutputCycle", message
+        if spec.source.type == "cron":
+            # croniter alone would take six fields (seconds), which ark validate refuses.
+            problem = cron_problem(spec.source.cron or "")
+            if problem is not None:
+                return "InvalidCron", _invalid_cron(spec.source.cron or "", problem[0])
+        report = Report()
+        check_event_spec(report, spec)
+        found = errors(report.issues)
+        return ("InvalidSpec", f"{found[0].location}: {found[0].message}") if found else None
+
     # ------------------------------------------------------------------ sources
 
     async def _cron(self, key: str, event: Obj, spec: ArkEventSpec, status: Obj) -> Result | None:
@@ -206,12 +244,11 @@ class EventReconciler:
         skipped = self._skipped.get(key)
         if skipped is not None and skipped > since:
             since = skipped
+        created = _time(event["metadata"].get("creationTimestamp"))  # @every counts from it (D116)
         try:
-            timing = cron_timing(schedule, since, now)
+            timing = cron_timing(schedule, since, now, anchor=created)
         except ValueError as exc:
-            self._ready(
-                status, "False", "InvalidCron", f"spec.source.cron: {schedule!r} is not a schedule: {exc}"
-            )
+            self._ready(status, "False", "InvalidCron", _invalid_cron(schedule, str(exc)))
             return None
         if timing.due is not None:
             fired_at = format_time(timing.due)
@@ -251,13 +288,17 @@ class EventReconciler:
             ):
                 completed.append((finished, run))
         for finished, run in sorted(completed, key=lambda pair: (pair[0], pair[1]["metadata"]["name"])):
+            depth = chain_depth(run) + 1
+            handled.add(run["metadata"]["name"])
+            if depth > MAX_CHAIN_DEPTH:
+                self._refuse_deep(event, status, run["metadata"]["name"], format_time(finished))
+                continue
             trigger = {
                 "name": event["metadata"]["name"],
                 "firedAt": format_time(self.now()),
                 "output": (run.get("status") or {}).get("output") or "",
             }
-            fire = await self._fire(event, spec, run["metadata"]["name"], trigger, "team-output")
-            handled.add(run["metadata"]["name"])
+            fire = await self._fire(event, spec, run["metadata"]["name"], trigger, "team-output", depth)
             self._record(status, fire, format_time(finished))
         self._ready(
             status, "True", "Watching", f'fires when a run of ArkTeam "{source.name}" ends {source.on_phase}'
@@ -272,6 +313,7 @@ class EventReconciler:
         fire_key: str,
         trigger: Mapping[str, Any],
         trigger_type: TriggerType,
+        depth: int = 0,
     ) -> Fire:
         meta = event["metadata"]
         namespace = meta["namespace"]
@@ -295,7 +337,9 @@ class EventReconciler:
                 fire.failures.append(f'targets[{index}]: ArkTeam "{target.team}" does not exist')
                 continue
             try:
-                body = target_run(event, team, index, fire_key, target.input or {}, trigger, trigger_type)
+                body = target_run(
+                    event, team, index, fire_key, target.input or {}, trigger, trigger_type, depth
+                )
             except (TargetInputError, InputError) as exc:
                 fire.failures.append(f"targets[{index}] ({target.team}): {exc}")
                 continue
@@ -310,6 +354,16 @@ class EventReconciler:
         if fire.failures:
             self.recorder.warning(event, "FireFailed", "; ".join(fire.failures))
         return fire
+
+    def _refuse_deep(self, event: Obj, status: Obj, upstream: str, finished: str) -> None:
+        # Moving the watermark keeps a restart from weighing the same run again (D119).
+        status["lastFiredAt"] = finished
+        message = (
+            f"ArkRun {upstream} is {MAX_CHAIN_DEPTH} team-output fires deep "
+            f"(annotation {DEPTH_ANNOTATION}): not firing, the chain may be a loop"
+        )
+        set_condition(status["conditions"], FIRED, "False", "ChainTooDeep", message)
+        self.recorder.warning(event, "ChainTooDeep", message)
 
     @staticmethod
     def _record(status: Obj, fire: Fire, fired_at: str) -> None:
@@ -430,8 +484,17 @@ def setup_event_controller(manager: Manager, options: EventOptions) -> tuple[Con
         team = ((obj.get("spec") or {}).get("teamRef") or {}).get("name")
         return events.index_keys(TEAM_INDEX, f"{obj['metadata'].get('namespace')}/{team}") if team else []
 
+    def team_output_peers(obj: Obj) -> list[str]:
+        # An event appearing, changing or going may close or open a cycle through any other
+        # team-output event of its namespace.
+        namespace = obj["metadata"].get("namespace") or ""
+        return sorted({f"{namespace}/{link.event}" for link in links(events.in_namespace(namespace))})
+
     for informer in events.informers.values():
         controller.watch(informer, update_filter=generation_changed)
+        controller.watch_mapped(
+            informer, team_output_peers, update_filter=generation_changed, map_old_on_update=True
+        )
     for informer in teams.informers.values():
         # A target or watched team appearing (or going) changes what a fire can do.
         controller.watch_mapped(informer, by_team, update_filter=lambda old, new: old is new)

@@ -7,6 +7,7 @@ from typing import Any
 
 from ark.api import API_VERSION
 from ark.api.run import RunTrigger, TriggerType
+from ark.controllers.event.chains import DEPTH_ANNOTATION
 from ark.controllers.event.inputs import render_target_input
 from ark.controllers.event.names import fire_run_name
 from ark.runs.create import run_for_team
@@ -36,8 +37,10 @@ def target_run(
     templates: Mapping[str, str],
     trigger: Mapping[str, Any],
     trigger_type: TriggerType,
+    depth: int = 0,
 ) -> Obj:
-    """The run of ``team`` (target ``index``) for the fire keyed ``fire_key``.
+    """The run of ``team`` (target ``index``) for the fire keyed ``fire_key``; ``depth`` > 0 (a
+    team-output fire) is recorded in annotation ``arkonis.dev/trigger-depth``.
 
     Raises ``TargetInputError`` (a template failed) or ``InputError`` (a required input missing).
     """
@@ -48,6 +51,8 @@ def target_run(
     del run_meta["generateName"]
     run_meta["name"] = fire_run_name(meta["name"], fire_key, index)
     run_meta["ownerReferences"] = [event_owner_reference(event)]
+    if depth:
+        run_meta.setdefault("annotations", {})[DEPTH_ANNOTATION] = str(depth)
     return body
 
 

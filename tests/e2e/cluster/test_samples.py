@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from ark.controllers.resources import ARK_TEAMS
+from ark.controllers.resources import ARK_RUNS, ARK_TEAMS
 from ark.kube.client import KubeClient
 from tests.conftest import Kubectl
 from tests.e2e.cluster.conftest import Ark, StartOperator
@@ -91,3 +91,38 @@ async def test_a_sample_team_runs_in_the_cluster_as_it_runs_locally(
     assert f"{team} " in table
     assert "Ready" in table
     assert "Succeeded" in table
+
+
+async def _chained_run(kube: KubeClient, namespace: str) -> dict[str, Any] | None:
+    runs = await kube.list(ARK_RUNS, namespace, label_selector="arkonis.dev/trigger=team-output")
+    done = [r for r in runs["items"] if (r.get("status") or {}).get("phase") == "Succeeded"]
+    return done[0] if done else None
+
+
+async def test_the_event_cookbook_chains_its_release_teams_in_the_cluster(
+    start_operator: StartOperator,
+    ark: Ark,
+    cluster_kubectl: Kubectl,
+    kube: KubeClient,
+    namespace: str,
+) -> None:
+    start_operator("--agent-env=AGENT_PROVIDER=mock")
+    cluster_kubectl("apply", "-f", str(SAMPLES / "events-cookbook.yaml"))
+    for team in ("release-notes", "release-announcer"):
+        await wait_for(lambda t=team: _ready(kube, namespace, t), timeout=90, message=f"ArkTeam {team} Ready")
+
+    done = ark(
+        "trigger", "release-notes", "--input", "version=1.4.0", "--sync", "--timeout", "120s", "-o", "json"
+    )
+    assert done.returncode == 0, done.stderr
+    notes = json.loads(done.stdout)["output"]
+    chained = await wait_for(
+        lambda: _chained_run(kube, namespace), timeout=120, message="the announcer's run"
+    )
+
+    assert chained["spec"]["teamRef"]["name"] == "release-announcer"
+    assert chained["spec"]["input"] == {"notes": notes}
+    assert chained["spec"]["trigger"] == {"type": "team-output", "source": "announce-release"}
+    events = cluster_kubectl("get", "arkevent", "--no-headers").stdout
+    assert "standup-every-morning" in events  # the cron event shows its next fire
+    assert "T08:00:00Z" in events

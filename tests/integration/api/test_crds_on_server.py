@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+import yaml
 
 from ark.api import KINDS, parse_object
 from tests.conftest import Kubectl
@@ -19,6 +20,12 @@ pytestmark = pytest.mark.cluster
 
 SAMPLE_FILES = sorted(SAMPLES.glob("*.yaml"))
 STRUCTURAL = [case for case in CASES if case.server is not None]
+SAMPLE_OBJECTS = sum(
+    1
+    for path in SAMPLE_FILES
+    for doc in yaml.safe_load_all(path.read_text())
+    if doc and doc.get("kind") in KINDS
+)
 
 
 def table(kubectl: Kubectl, *args: str) -> list[dict[str, str]]:
@@ -54,7 +61,7 @@ async def test_kubectl_get_ark_lists_every_sample(crds: list[str], kubectl: Kube
 
     names = kubectl("get", "ark", "-n", namespace, "-o", "name").stdout.split()
 
-    assert len(names) == 19
+    assert len(names) == SAMPLE_OBJECTS
     assert {name.split("/")[0].split(".")[0] for name in names} == {kind.lower() for kind in KINDS}
 
 
@@ -317,7 +324,7 @@ async def test_objects_read_back_from_the_server_parse(
     listing = json.loads(kubectl("get", "ark", "-n", namespace, "-o", "json", "--show-managed-fields").stdout)
 
     parsed = [parse_object(item) for item in listing["items"]]
-    assert len(parsed) == 19
+    assert len(parsed) == SAMPLE_OBJECTS
     agent = next(obj for obj in parsed if obj.metadata.name == "research-agent")
     assert agent.metadata.uid
     assert agent.metadata.managed_fields

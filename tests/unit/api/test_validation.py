@@ -219,17 +219,17 @@ def test_event_targets_are_checked_against_the_team_inputs() -> None:
     ]
 
 
-def test_event_input_that_does_not_parse_is_used_literally() -> None:
+def test_event_input_that_does_not_parse_is_refused() -> None:
     event = (
         "apiVersion: arkonis.dev/v1alpha1\nkind: ArkEvent\nmetadata: {name: e}\n"
         "spec: {source: {type: cron, cron: '@hourly'}, targets: [{team: t, input: {a: '{{ oops'}}]}\n"
     )
     found = findings(event)
     assert [(f[1], f[2]) for f in found] == [
-        ("warning", "spec.targets[0].input.a"),
+        ("error", "spec.targets[0].input.a"),
         ("note", "spec.targets[0].team"),
     ]
-    assert found[0][3].endswith("; the value is used literally")
+    assert found[0][3].endswith("; the event cannot fire with it")
 
 
 def test_cron_descriptors_and_every_are_accepted() -> None:
@@ -289,4 +289,58 @@ def test_limits_that_cannot_both_hold_are_warned_about() -> None:
         "spec.limits.maxDailyTokens",
         "spec.roles[0].limits.maxTokensPerCall",
         "spec.roles[0].limits.timeoutSeconds",
+    ]
+
+
+def output_event(name: str, watched: str, *targets: str, namespace: str = "") -> str:
+    ns = f", namespace: {namespace}" if namespace else ""
+    items = ", ".join(f"{{team: {t}}}" for t in targets)
+    return (
+        f"---\napiVersion: arkonis.dev/v1alpha1\nkind: ArkEvent\nmetadata: {{name: {name}{ns}}}\n"
+        f"spec: {{source: {{type: team-output, teamOutput: {{name: {watched}}}}}, targets: [{items}]}}\n"
+    )
+
+
+def errors(text: str) -> list[tuple[str, str, str]]:
+    return [(f[0], f[2], f[3]) for f in findings(text) if f[1] == "error"]
+
+
+def test_a_cycle_of_team_output_events_is_refused_on_every_event_of_it() -> None:
+    text = (
+        output_event("a-to-b", "a", "b")
+        + output_event("b-to-c", "b", "x", "c")
+        + output_event("c-to-a", "c", "a")
+    )
+    assert errors(text) == [
+        (
+            "ArkEvent/a-to-b",
+            "spec.targets[0].team",
+            "team-output events form a cycle: a-to-b (a -> b), b-to-c (b -> c), c-to-a (c -> a)",
+        ),
+        (
+            "ArkEvent/b-to-c",
+            "spec.targets[1].team",
+            "team-output events form a cycle: b-to-c (b -> c), c-to-a (c -> a), a-to-b (a -> b)",
+        ),
+        (
+            "ArkEvent/c-to-a",
+            "spec.targets[0].team",
+            "team-output events form a cycle: c-to-a (c -> a), a-to-b (a -> b), b-to-c (b -> c)",
+        ),
+    ]
+
+
+def test_a_chain_is_not_a_cycle_nor_are_events_in_other_namespaces() -> None:
+    assert errors(output_event("a-to-b", "a", "b") + output_event("b-to-c", "b", "c")) == []
+    text = output_event("ab", "a", "b", namespace="one") + output_event("ba", "b", "a", namespace="two")
+    assert errors(text) == []
+
+
+def test_an_event_re_running_the_team_it_watches_is_refused() -> None:
+    assert errors(output_event("again", "a", "a")) == [
+        (
+            "ArkEvent/again",
+            "spec.targets[0].team",
+            'this event re-runs the team it watches: a cycle, each run of "a" would start another for ever',
+        )
     ]

@@ -11,14 +11,21 @@ import time
 from typing import Any
 
 import pytest
-import yaml
 
-from ark.controllers.event.controller import ARK_EVENTS, token_secret_name
+from ark.controllers.event.controller import token_secret_name
 from ark.controllers.event.names import fire_run_name
 from ark.controllers.resources import ARK_RUNS
 from ark.kube.client import KubeClient, NotFound
-from ark.kube.resources import EVENTS, SECRETS
+from ark.kube.resources import SECRETS
 from tests.integration.controllers.conftest import Cluster, Start
+from tests.integration.controllers.event.support import (
+    apply_event,
+    event_reasons,
+    event_status,
+    fired,
+    get_run,
+    with_reason,
+)
 from tests.integration.controllers.run.support import apply_team, finished, trigger
 from tests.integration.controllers.support import condition
 from tests.support.wait import wait_for
@@ -40,29 +47,6 @@ spec:
   entry: read
   roles: [{name: read, model: mock, systemPrompt: p}]
 """
-
-
-async def apply_event(kube: KubeClient, namespace: str, text: str) -> Obj:
-    event = yaml.safe_load(text)
-    event.update(apiVersion="arkonis.dev/v1alpha1", kind="ArkEvent")
-    event["metadata"]["namespace"] = namespace
-    return await kube.create(ARK_EVENTS, event)
-
-
-async def event_status(kube: KubeClient, namespace: str, name: str) -> Obj:
-    return dict((await kube.get(ARK_EVENTS, name, namespace)).get("status") or {})
-
-
-async def get_run(kube: KubeClient, namespace: str, name: str) -> Obj | None:
-    try:
-        return await kube.get(ARK_RUNS, name, namespace)
-    except NotFound:
-        return None
-
-
-async def event_reasons(kube: KubeClient, namespace: str, name: str) -> dict[str, str]:
-    events = await kube.list(EVENTS, namespace, field_selector=f"involvedObject.name={name}")
-    return {e["reason"]: e["message"] for e in events["items"]}
 
 
 async def succeed_source_run(cluster: Cluster, output: str) -> str:
@@ -110,7 +94,7 @@ spec:
     owner = run["metadata"]["ownerReferences"][0]
     assert (owner["kind"], owner["name"]) == ("ArkEvent", "minutely")
     status = await wait_for(
-        lambda: _fired(kube, namespace, "minutely", 1), timeout=10, message="status after the fire"
+        lambda: fired(kube, namespace, "minutely", 1), timeout=10, message="status after the fire"
     )
     assert status["lastFiredAt"] == minute.strftime("%Y-%m-%dT%H:%M:%SZ")
     next_minute = minute + datetime.timedelta(minutes=1)
@@ -122,11 +106,6 @@ async def _ready_with_next(kube: KubeClient, namespace: str, name: str) -> Obj |
     status = await event_status(kube, namespace, name)
     ready = condition({"status": status}, "Ready")
     return status if ready.get("reason") == "Active" and status.get("nextFireAt") else None
-
-
-async def _fired(kube: KubeClient, namespace: str, name: str, count: int) -> Obj | None:
-    status = await event_status(kube, namespace, name)
-    return status if status.get("firedCount") == count else None
 
 
 async def test_an_invalid_schedule_names_the_field(start_operator: Start, namespace: str) -> None:
@@ -235,31 +214,26 @@ async def test_a_team_output_event_fires_once_per_run_skips_under_forbid_and_nam
     assert run["spec"]["input"] == {"summary": "got report one"}
     assert run["spec"]["trigger"] == {"type": "team-output", "source": "relay"}
     assert run["metadata"]["labels"]["arkonis.dev/trigger"] == "team-output"
-    status = await wait_for(lambda: _fired(kube, namespace, "relay", 1), timeout=10, message="firedCount 1")
-    fired = condition({"status": status}, "Fired")
-    assert (fired["status"], fired["reason"]) == ("False", "TargetFailed")
-    assert fired["message"] == 'targets[0]: ArkTeam "ghost" does not exist'
+    status = await wait_for(lambda: fired(kube, namespace, "relay", 1), timeout=10, message="firedCount 1")
+    fire_condition = condition({"status": status}, "Fired")
+    assert (fire_condition["status"], fire_condition["reason"]) == ("False", "TargetFailed")
+    assert fire_condition["message"] == 'targets[0]: ArkTeam "ghost" does not exist'
     assert condition({"status": status}, "Ready")["reason"] == "Watching"
     reasons = await wait_for(
-        lambda: _with_reason(kube, namespace, "relay", "FireFailed"), timeout=10, message="FireFailed"
+        lambda: with_reason(kube, namespace, "relay", "FireFailed"), timeout=10, message="FireFailed"
     )
     assert reasons["FireFailed"] == 'targets[0]: ArkTeam "ghost" does not exist'
 
     # The downstream run waits for its agent, so the next upstream success is skipped.
     second = await succeed_source_run(cluster, "report two")
     reasons = await wait_for(
-        lambda: _with_reason(kube, namespace, "relay", "FireSkipped"), timeout=30, message="FireSkipped"
+        lambda: with_reason(kube, namespace, "relay", "FireSkipped"), timeout=30, message="FireSkipped"
     )
     assert downstream in reasons["FireSkipped"]
     assert await get_run(kube, namespace, fire_run_name("relay", second, 1)) is None
     runs = await kube.list(ARK_RUNS, namespace, label_selector="arkonis.dev/trigger=team-output")
     assert [r["metadata"]["name"] for r in runs["items"]] == [downstream]  # once, not once per reconcile
     assert (await event_status(kube, namespace, "relay"))["firedCount"] == 1
-
-
-async def _with_reason(kube: KubeClient, namespace: str, name: str, reason: str) -> dict[str, str] | None:
-    reasons = await event_reasons(kube, namespace, name)
-    return reasons if reason in reasons else None
 
 
 async def test_a_suspended_cron_event_does_not_schedule(start_operator: Start, namespace: str) -> None:
@@ -320,7 +294,7 @@ spec:
         lambda: get_run(kube, namespace, fire_run_name("on-failure", name, 0)), timeout=30, message="the fire"
     )
     assert run["spec"]["input"] == {"summary": "upstream Failed"}
-    status = await wait_for(lambda: _fired(kube, namespace, "on-failure", 1), timeout=10, message="counted")
+    status = await wait_for(lambda: fired(kube, namespace, "on-failure", 1), timeout=10, message="counted")
     assert condition({"status": status}, "Ready")["reason"] == "Watching"
     watching = condition({"status": await event_status(kube, namespace, "on-success")}, "Ready")
     assert watching["reason"] == "Watching"
@@ -346,12 +320,12 @@ spec:
 """,
     )
     first = await succeed_source_run(cluster, "one")
-    await wait_for(lambda: _fired(kube, namespace, "chain", 1), timeout=30, message="the first fire")
+    await wait_for(lambda: fired(kube, namespace, "chain", 1), timeout=30, message="the first fire")
     await cluster.stop()
 
     cluster = await start_operator()
     second = await succeed_source_run(cluster, "two")
-    await wait_for(lambda: _fired(kube, namespace, "chain", 2), timeout=30, message="the second fire")
+    await wait_for(lambda: fired(kube, namespace, "chain", 2), timeout=30, message="the second fire")
     runs = await kube.list(ARK_RUNS, namespace, label_selector="arkonis.dev/trigger=team-output")
     by_name = {r["metadata"]["name"]: r["spec"]["input"]["summary"] for r in runs["items"]}
     assert by_name == {fire_run_name("chain", first, 0): "one", fire_run_name("chain", second, 0): "two"}

@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from ark.controllers.event.chains import DEPTH_ANNOTATION
 from ark.controllers.event.controller import event_teams
 from ark.controllers.event.inputs import TargetInputError
 from ark.controllers.event.names import fire_run_name
@@ -53,6 +54,14 @@ def test_a_target_run_is_named_for_its_fire_owned_by_the_event_and_carries_the_t
     assert run["spec"]["trigger"] == {"type": "cron", "source": "nightly"}
     assert run["spec"]["input"] == {"summary": "at 2026-01-05T09:00:00Z"}
     assert run["spec"]["teamGeneration"] == 3
+
+
+def test_a_team_output_run_carries_its_chain_depth_and_a_root_run_none() -> None:
+    trigger = {"name": "nightly", "output": "x"}
+    deep = target_run(EVENT, TEAM, 0, "up-1", {"summary": "s"}, trigger, "team-output", depth=3)
+    assert deep["metadata"]["annotations"][DEPTH_ANNOTATION] == "3"
+    root = target_run(EVENT, TEAM, 0, "t", {"summary": "s"}, trigger, "cron")
+    assert DEPTH_ANNOTATION not in (root["metadata"].get("annotations") or {})
 
 
 def test_a_failing_template_and_a_missing_required_input_are_named() -> None:
