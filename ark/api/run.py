@@ -11,8 +11,9 @@ from ark.api.team import ArkTeamSpec
 
 RunPhase = Literal["Pending", "Running", "Succeeded", "Failed"]
 StepPhase = Literal["Pending", "Running", "Succeeded", "Failed", "Skipped"]
-TriggerType = Literal["manual", "cron", "webhook", "team-output", "submit", "step", "retry"]
-"""``step``: the run is one step of another run (an ``arkTeam`` role); ``retry``: ``ark retry``."""
+TriggerType = Literal["manual", "cron", "webhook", "team-output", "submit", "step", "retry", "service"]
+"""``step``: the run is one step of another run (an ``arkTeam`` role); ``retry``: ``ark retry``;
+``service``: a task POSTed to an ArkService (``source`` is the ArkService's name)."""
 
 
 class RunTrigger(ArkModel):

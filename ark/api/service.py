@@ -48,6 +48,10 @@ class ArkServiceStatus(ArkModel):
 
     ready_replicas: int | None = Field(default=None, ge=0)
     """Pods eligible for tasks (passing /readyz)."""
+    service_name: str | None = None
+    """The Kubernetes Service the operator created for the HTTP ports (same namespace)."""
+    endpoint: str | None = None
+    """Where tasks are submitted: ``http://<service>.<namespace>.svc:<port>/v1/tasks``."""
     observed_generation: int | None = Field(default=None, ge=0)
     """The generation this status describes."""
     conditions: Conditions | None = None
@@ -64,6 +68,7 @@ class ArkService(ArkObject):
             PrinterColumn("Agent", "string", ".spec.selector.arkAgent", "Target ArkAgent"),
             PrinterColumn("Strategy", "string", ".spec.routing.strategy", "Task distribution"),
             PrinterColumn("Ready", "integer", ".status.readyReplicas", "Eligible pods"),
+            PrinterColumn("Endpoint", "string", ".status.endpoint", "POST tasks here", priority=1),
             AGE_COLUMN,
         ),
     )

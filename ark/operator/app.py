@@ -1,6 +1,6 @@
 """Assembles and runs the operator: client, manager with leader election, the controllers of
-ArkAgents, ArkTeams, ArkRuns (with the results inbox), ArkRegistries, ArkEvents, ArkMemories and
-ArkNotifies, and the trigger webhook server (every replica).
+ArkAgents, ArkTeams, ArkRuns (with the results inbox), ArkRegistries, ArkEvents, ArkMemories,
+ArkNotifies and ArkServices (with the task server), and the trigger webhook server (every replica).
 
 Exit codes: 0 after a graceful stop (SIGTERM/SIGINT), 1 when leadership was lost or the caches
 never synced (the pod restarts, as with controller-runtime), 2 for an invalid configuration.
@@ -24,6 +24,7 @@ from ark.controllers.notify.controller import NotifyOptions, setup_notify_contro
 from ark.controllers.registry.controller import RegistryOptions, setup_registry_controller
 from ark.controllers.run.controller import RunOptions, setup_run_controller
 from ark.controllers.run.dispatch import QueueWriter
+from ark.controllers.service.setup import setup_services
 from ark.controllers.team.controller import TeamOptions, setup_team_controller
 from ark.kube.client import KubeClient
 from ark.kube.manager import CacheSyncTimeout, LeadershipLost, Manager
@@ -75,6 +76,7 @@ def add_controllers(manager: Manager, config: OperatorConfig, redis: aioredis.Re
     )
     setup_memory_controller(manager, MemoryOptions(config.namespaces), redis=redis)
     setup_notify_controller(manager, NotifyOptions(config.namespaces, config.workers))
+    setup_services(manager, config)
 
 
 def add_webhook_server(manager: Manager, config: OperatorConfig, *, tracing: bool = False) -> WebhookServer:

@@ -33,6 +33,11 @@ Flags (environment fallback in brackets, then the default):
 * ``--trigger-webhook-read-timeout S`` [``TRIGGER_WEBHOOK_READ_TIMEOUT``]: 10 seconds for a
   request's whole body to arrive (else 408)
 * ``--log-level LEVEL`` [``LOG_LEVEL``]: ``info``
+* ``--service-addr HOST:PORT`` [``SERVICE_ADDR``]: ``:8093``, the task server of ArkServices
+  (``POST /v1/tasks``), on every replica; the Services ArkServices get target this port
+* ``--service-backend NS/NAME`` [``SERVICE_BACKEND``]: ``<leader-election namespace>/ark-operator-tasks``,
+  the operator's own Service in front of the task server, whose endpoints each ArkService's
+  Service gets (mirrored EndpointSlices)
 
 The default agent image is the operator's own image at the same version: the one distribution
 ships both ``ark-operator`` and ``ark-runtime``, so operator and agents always speak the same
@@ -93,6 +98,11 @@ class OperatorConfig:
     trigger_webhook_rate: float = 10.0
     trigger_webhook_burst: int = 100
     trigger_webhook_read_timeout: float = 10.0
+    service_host: str = "0.0.0.0"
+    service_port: int = 8093
+    """The task server of ArkServices (``--service-addr``)."""
+    service_backend: tuple[str, str] = ("ark-system", "ark-operator-tasks")
+    """The operator's own task Service (``--service-backend``), as (namespace, name)."""
 
 
 def _bool(value: str, name: str) -> bool:
@@ -200,7 +210,18 @@ def _parser(env: Mapping[str, str]) -> argparse.ArgumentParser:
     parser.add_argument(
         "--trigger-webhook-read-timeout", type=float, default=env.get("TRIGGER_WEBHOOK_READ_TIMEOUT") or "10"
     )
+    parser.add_argument("--service-addr", default=env.get("SERVICE_ADDR") or ":8093")
+    parser.add_argument("--service-backend", default=env.get("SERVICE_BACKEND") or None, metavar="NS/NAME")
     return parser
+
+
+def _backend(value: str | None, namespace: str) -> tuple[str, str]:
+    if not value:
+        return namespace, "ark-operator-tasks"
+    space, sep, name = value.partition("/")
+    if not sep or not space or not name or "/" in name:
+        raise ConfigError(f"--service-backend must be NAMESPACE/NAME, got {value!r}")
+    return space, name
 
 
 def _result_cap(extra_env: tuple[tuple[str, str], ...], env: Mapping[str, str]) -> int:
@@ -242,6 +263,7 @@ def parse_config(argv: Sequence[str], env: Mapping[str, str] | None = None) -> O
         raise ConfigError(
             f"--trigger-webhook-read-timeout must be above 0, got {args.trigger_webhook_read_timeout}"
         )
+    service_host, service_port = parse_address(args.service_addr, "--service-addr")
     if args.agent_env is not None:
         extra_env = parse_env_assignments(args.agent_env)
     else:
@@ -269,4 +291,7 @@ def parse_config(argv: Sequence[str], env: Mapping[str, str] | None = None) -> O
         trigger_webhook_rate=args.trigger_webhook_rate,
         trigger_webhook_burst=args.trigger_webhook_burst,
         trigger_webhook_read_timeout=args.trigger_webhook_read_timeout,
+        service_host=service_host,
+        service_port=service_port,
+        service_backend=_backend(args.service_backend, args.leader_election_namespace),
     )

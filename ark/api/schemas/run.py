@@ -2660,7 +2660,16 @@ SCHEMA: dict[str, Any] = {
                   'type': 'model-field',
                   'schema': {
                    'type': 'literal',
-                   'expected': ['manual', 'cron', 'webhook', 'team-output', 'submit', 'step', 'retry'],
+                   'expected': [
+                    'manual',
+                    'cron',
+                    'webhook',
+                    'team-output',
+                    'submit',
+                    'step',
+                    'retry',
+                    'service',
+                   ],
                   },
                   'validation_alias': 'type',
                   'serialization_alias': 'type',

@@ -655,6 +655,26 @@ SCHEMA: dict[str, Any] = {
             'validation_alias': 'readyReplicas',
             'serialization_alias': 'readyReplicas',
            },
+           'service_name': {
+            'type': 'model-field',
+            'schema': {
+             'type': 'default',
+             'schema': {'type': 'nullable', 'schema': {'type': 'str'}},
+             'default': None,
+            },
+            'validation_alias': 'serviceName',
+            'serialization_alias': 'serviceName',
+           },
+           'endpoint': {
+            'type': 'model-field',
+            'schema': {
+             'type': 'default',
+             'schema': {'type': 'nullable', 'schema': {'type': 'str'}},
+             'default': None,
+            },
+            'validation_alias': 'endpoint',
+            'serialization_alias': 'endpoint',
+           },
            'observed_generation': {
             'type': 'model-field',
             'schema': {

@@ -113,6 +113,7 @@ class OperatorProcess(LoggedProcess):
     ) -> None:
         self.metrics_port = free_port()
         self.webhook_port = free_port()
+        self.service_port = free_port()
         scope = [f"--namespace={namespace}", f"--leader-election-namespace={namespace}"] if namespace else []
         self.args = [
             sys.executable,
@@ -122,6 +123,7 @@ class OperatorProcess(LoggedProcess):
             f"--task-queue-url={redis_url}",
             f"--metrics-addr=127.0.0.1:{self.metrics_port}",
             f"--trigger-webhook-addr=127.0.0.1:{self.webhook_port}",
+            f"--service-addr=127.0.0.1:{self.service_port}",
             *scope,
             *extra,
         ]

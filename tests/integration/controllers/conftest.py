@@ -112,6 +112,8 @@ async def start_operator(
                 "--no-leader-elect",
                 f"--step-grace-seconds={step_grace}",
                 "--workers=4",
+                # An ephemeral loopback port for the ArkService task server (Cluster.tasks_url).
+                "--service-addr=127.0.0.1:0",
                 *flags,
             ],
             env={},

@@ -25,6 +25,7 @@ CRD_NAMES = (
     "arkregistries",
     "arkevents",
     "arknotifies",
+    "arkservices",
 )
 
 

@@ -137,7 +137,7 @@ def test_printer_columns_tell_the_story() -> None:
     assert columns["ArkTeam"] == ["Mode", "Phase", "Entry", "Last Run", "Age"]
     assert columns["ArkRun"] == ["Team", "Phase", "Tokens", "Duration", "Started", "Age"]
     assert columns["ArkEvent"] == ["Type", "Suspended", "Fired", "Last Fired", "Next Fire", "Age"]
-    assert columns["ArkService"] == ["Agent", "Strategy", "Ready", "Age"]
+    assert columns["ArkService"] == ["Agent", "Strategy", "Ready", "Endpoint", "Age"]
 
 
 def test_agent_has_a_scale_subresource_on_replicas() -> None:

@@ -46,6 +46,7 @@ def test_everything_is_there_in_ark_system(rendered: list[Obj]) -> None:
         ("Role", "ark-operator-leader-election"),
         ("RoleBinding", "ark-operator-leader-election"),
         ("Service", "ark-operator-metrics"),
+        ("Service", "ark-operator-tasks"),
         ("Service", "ark-trigger-webhook"),
         ("Service", "redis"),
         ("ServiceAccount", "ark-operator"),
@@ -75,6 +76,11 @@ def test_rbac_grants_exactly_what_the_operator_uses(rendered: list[Obj]) -> None
         ("arkonis.dev", "arkmemories"): ["list", "watch"],
         ("arkonis.dev", "arkevents"): ["list", "watch"],
         ("arkonis.dev", "arknotifies"): ["list", "watch"],
+        ("arkonis.dev", "arkservices"): ["list", "watch"],
+        ("arkonis.dev", "arkservices/status"): ["patch"],
+        ("arkonis.dev", "arkservices/finalizers"): ["update"],
+        ("", "services"): ["create", "delete", "list", "patch", "watch"],
+        ("discovery.k8s.io", "endpointslices"): ["create", "delete", "list", "patch", "watch"],
         ("arkonis.dev", "arkagents/status"): ["patch"],
         ("arkonis.dev", "arkteams/status"): ["patch"],
         ("arkonis.dev", "arkregistries/status"): ["patch"],
@@ -113,6 +119,7 @@ def test_operator_deployment(rendered: list[Obj]) -> None:
     assert container["readinessProbe"]["httpGet"] == {"path": "/readyz", "port": "metrics"}
     assert container["ports"] == [
         {"name": "metrics", "containerPort": 8081, "protocol": "TCP"},
+        {"name": "tasks", "containerPort": 8093, "protocol": "TCP"},
         {"name": "webhook", "containerPort": 8092, "protocol": "TCP"},
     ]
     assert {"requests", "limits"} <= set(container["resources"])
@@ -128,6 +135,11 @@ def test_operator_deployment(rendered: list[Obj]) -> None:
     ]
     assert config.leader_elect is True
     assert config.leader_election_namespace == "ark-system"
+    # ArkServices' Services get the endpoints of the operator's task Service, on the task port.
+    tasks = one(rendered, "Service", "ark-operator-tasks")
+    assert config.service_backend == ("ark-system", tasks["metadata"]["name"])
+    assert tasks["spec"]["ports"][0]["targetPort"] == "tasks"
+    assert config.service_port == 8093
     # The task queue address is the Redis Service of manifests/redis.
     redis = one(rendered, "Service", "redis")
     assert (

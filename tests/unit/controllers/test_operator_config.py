@@ -23,6 +23,8 @@ def test_defaults() -> None:
     assert (config.metrics_host, config.metrics_port) == ("0.0.0.0", 8081)
     assert config.workers == 8
     assert config.log_level == "info"
+    assert (config.service_host, config.service_port) == ("0.0.0.0", 8093)
+    assert config.service_backend == ("ark-system", "ark-operator-tasks")
 
 
 def test_environment_fallbacks() -> None:
@@ -194,3 +196,16 @@ def test_trigger_webhook_server_flags() -> None:
     ):
         with pytest.raises(ConfigError, match=message):
             parse_config(flags, {})
+
+
+def test_service_flags() -> None:
+    config = parse_config(["--service-addr=127.0.0.1:9093", "--service-backend=ops/tasks"], {})
+    assert (config.service_host, config.service_port) == ("127.0.0.1", 9093)
+    assert config.service_backend == ("ops", "tasks")
+    from_env = parse_config([], {"SERVICE_ADDR": ":7000", "POD_NAMESPACE": "ops"})
+    assert from_env.service_port == 7000
+    assert from_env.service_backend == ("ops", "ark-operator-tasks")
+    with pytest.raises(ConfigError, match="--service-backend must be NAMESPACE/NAME"):
+        parse_config(["--service-backend=tasks"], {})
+    with pytest.raises(ConfigError, match="--service-addr must be HOST:PORT"):
+        parse_config(["--service-addr=8093"], {})
