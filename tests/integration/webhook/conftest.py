@@ -104,6 +104,7 @@ async def serve(ark_crds: None, kube: KubeClient, namespace: str, redis_url: str
                 "--step-grace-seconds=1",
                 "--workers=4",
                 "--trigger-webhook-addr=127.0.0.1:0",
+                "--service-addr=127.0.0.1:0",  # the ArkService task server (two replicas here)
                 *election,
                 *flags,
             ],
