@@ -842,6 +842,7 @@ def start_operator(
         f"--task-queue-url={redis_url}",
         f"--leader-election-namespace={OPERATOR_NAMESPACE}",
         f"--metrics-addr={metrics}",
+        f"--trigger-webhook-addr=127.0.0.1:{free_port()}",
         # A free loopback port: a fixed :8093 would clash with a second local cluster.
         f"--service-addr=127.0.0.1:{free_port()}",
         *(f"--agent-env={entry}" for entry in agent_env),

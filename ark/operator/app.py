@@ -1,6 +1,6 @@
 """Assembles and runs the operator: client, manager with leader election, the controllers of
 ArkAgents, ArkTeams, ArkRuns (with the results inbox), ArkRegistries, ArkEvents, ArkMemories,
-ArkNotifies and ArkServices (with the task server).
+ArkNotifies and ArkServices (with the task server), and the trigger webhook server (every replica).
 
 Exit codes: 0 after a graceful stop (SIGTERM/SIGINT), 1 when leadership was lost or the caches
 never synced (the pod restarts, as with controller-runtime), 2 for an invalid configuration.
@@ -31,6 +31,7 @@ from ark.controllers.team.controller import TeamOptions, setup_team_controller
 from ark.kube.client import KubeClient
 from ark.kube.manager import CacheSyncTimeout, LeadershipLost, Manager
 from ark.operator.config import OperatorConfig
+from ark.webhook.server import WebhookOptions, WebhookServer, setup_webhook_server
 from ark_runtime.config import ConfigError as QueueUrlError
 from ark_runtime.config import redis_url
 from ark_runtime.queue.connection import connect
@@ -81,6 +82,20 @@ def add_controllers(manager: Manager, config: OperatorConfig, redis: aioredis.Re
     setup_queue_metrics(manager, config.namespaces, redis)
 
 
+def add_webhook_server(manager: Manager, config: OperatorConfig, *, tracing: bool = False) -> WebhookServer:
+    """Bind the trigger webhook server and add it to ``manager`` (it serves on every replica)."""
+    options = WebhookOptions(
+        host=config.trigger_webhook_host,
+        port=config.trigger_webhook_port,
+        namespaces=config.namespaces,
+        rate=config.trigger_webhook_rate,
+        burst=config.trigger_webhook_burst,
+        read_timeout=config.trigger_webhook_read_timeout,
+        tracing=tracing,
+    )
+    return setup_webhook_server(manager, options)
+
+
 async def run(config: OperatorConfig) -> int:
     """Run the operator until a signal, lost leadership or a fatal error; returns the exit code."""
     try:
@@ -105,6 +120,13 @@ async def run(config: OperatorConfig) -> int:
     )
     add_controllers(manager, config, redis, queue_url)
     tracing = configure_tracing(os.environ.get("OTEL_SERVICE_NAME") or "ark-operator", os.environ)
+    try:
+        add_webhook_server(manager, config, tracing=tracing)
+    except OSError as exc:
+        log.error("cannot serve the trigger webhook", extra={"error": str(exc)})
+        await redis.aclose()
+        await client.close()
+        return 2
     log.info(
         "starting",
         extra={
@@ -119,6 +141,7 @@ async def run(config: OperatorConfig) -> int:
             else "off",
             "identity": manager.identity,
             "tracing": tracing,
+            "trigger_webhook": f"{config.trigger_webhook_host}:{config.trigger_webhook_port}",
         },
     )
     try:

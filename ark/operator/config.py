@@ -26,6 +26,12 @@ Flags (environment fallback in brackets, then the default):
   result for two of its timeouts (``limits.timeoutSeconds``: the task may run again on another
   pod after a crash) plus this grace, which covers the runtime noticing the crash
   (``AGENT_RECLAIM_GRACE_SECONDS``, 30, plus the reclaim interval, at most 30).
+* ``--trigger-webhook-addr HOST:PORT`` [``TRIGGER_WEBHOOK_ADDR``]: ``:8092``, the trigger webhook
+  server (``POST /triggers/<ns>/<event>/fire``, ``/healthz``), on every replica
+* ``--trigger-webhook-rate R`` [``TRIGGER_WEBHOOK_RATE``]: 10 fires a second per event, bursts of
+  ``--trigger-webhook-burst N`` [``TRIGGER_WEBHOOK_BURST``]: 100; beyond them 429 ``Retry-After``
+* ``--trigger-webhook-read-timeout S`` [``TRIGGER_WEBHOOK_READ_TIMEOUT``]: 10 seconds for a
+  request's whole body to arrive (else 408)
 * ``--log-level LEVEL`` [``LOG_LEVEL``]: ``info``
 * ``--service-addr HOST:PORT`` [``SERVICE_ADDR``]: ``:8093``, the task server of ArkServices
   (``POST /v1/tasks``), on every replica; the Services ArkServices get target this port
@@ -87,6 +93,11 @@ class OperatorConfig:
     max_result_bytes: int = DEFAULT_MAX_RESULT_BYTES
     trigger_webhook_url: str | None = None
     """Base URL webhook ArkEvents are reached at (their ``status.webhookURL``); None: not shown."""
+    trigger_webhook_host: str = "0.0.0.0"
+    trigger_webhook_port: int = 8092
+    trigger_webhook_rate: float = 10.0
+    trigger_webhook_burst: int = 100
+    trigger_webhook_read_timeout: float = 10.0
     service_host: str = "0.0.0.0"
     service_port: int = 8093
     """The task server of ArkServices (``--service-addr``)."""
@@ -191,6 +202,14 @@ def _parser(env: Mapping[str, str]) -> argparse.ArgumentParser:
         default=env.get("TRIGGER_WEBHOOK_URL") or None,
         help="base URL of the trigger webhook server, shown in webhook ArkEvents' status.webhookURL",
     )
+    parser.add_argument("--trigger-webhook-addr", default=env.get("TRIGGER_WEBHOOK_ADDR") or ":8092")
+    parser.add_argument("--trigger-webhook-rate", type=float, default=env.get("TRIGGER_WEBHOOK_RATE") or "10")
+    parser.add_argument(
+        "--trigger-webhook-burst", type=int, default=env.get("TRIGGER_WEBHOOK_BURST") or "100"
+    )
+    parser.add_argument(
+        "--trigger-webhook-read-timeout", type=float, default=env.get("TRIGGER_WEBHOOK_READ_TIMEOUT") or "10"
+    )
     parser.add_argument("--service-addr", default=env.get("SERVICE_ADDR") or ":8093")
     parser.add_argument("--service-backend", default=env.get("SERVICE_BACKEND") or None, metavar="NS/NAME")
     return parser
@@ -235,6 +254,15 @@ def parse_config(argv: Sequence[str], env: Mapping[str, str] | None = None) -> O
     if not args.step_grace_seconds >= 0:
         raise ConfigError(f"--step-grace-seconds must be 0 or more, got {args.step_grace_seconds}")
     host, port = parse_address(args.metrics_addr)
+    webhook_host, webhook_port = parse_address(args.trigger_webhook_addr, "--trigger-webhook-addr")
+    if not args.trigger_webhook_rate > 0:
+        raise ConfigError(f"--trigger-webhook-rate must be above 0, got {args.trigger_webhook_rate}")
+    if args.trigger_webhook_burst < 1:
+        raise ConfigError(f"--trigger-webhook-burst must be at least 1, got {args.trigger_webhook_burst}")
+    if not args.trigger_webhook_read_timeout > 0:
+        raise ConfigError(
+            f"--trigger-webhook-read-timeout must be above 0, got {args.trigger_webhook_read_timeout}"
+        )
     service_host, service_port = parse_address(args.service_addr, "--service-addr")
     if args.agent_env is not None:
         extra_env = parse_env_assignments(args.agent_env)
@@ -258,6 +286,11 @@ def parse_config(argv: Sequence[str], env: Mapping[str, str] | None = None) -> O
         log_level=args.log_level,
         step_grace_seconds=args.step_grace_seconds,
         trigger_webhook_url=_webhook_base(args.trigger_webhook_url),
+        trigger_webhook_host=webhook_host,
+        trigger_webhook_port=webhook_port,
+        trigger_webhook_rate=args.trigger_webhook_rate,
+        trigger_webhook_burst=args.trigger_webhook_burst,
+        trigger_webhook_read_timeout=args.trigger_webhook_read_timeout,
         service_host=service_host,
         service_port=service_port,
         service_backend=_backend(args.service_backend, args.leader_election_namespace),

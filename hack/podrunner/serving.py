@@ -16,7 +16,8 @@ image's two entry points are told where to listen instead:
 
 * ``ark-runtime``: ``AGENT_HEALTH_PORT`` is set (the pod's value, default 8080, is its pod port);
 * ``ark-operator``: every ``--metrics-addr`` is replaced by ``--metrics-addr=127.0.0.1:<port>``
-  (the pod port comes from the flag, else ``METRICS_ADDR``, else 8081);
+  (the pod port comes from the flag, else ``METRICS_ADDR``, else 8081), and its trigger webhook
+  server (8092 in a pod) is told ``--trigger-webhook-addr=127.0.0.1:<another free port>``;
 * ``redis-server`` (the redis image): ``--port <port> --bind 127.0.0.1`` are appended (the last
   occurrence wins; the pod port is an earlier ``--port``, else 6379), and an exec probe running
   ``redis-cli`` gets ``-p <port>``.
@@ -40,6 +41,7 @@ REDIS = "redis-server"
 REDIS_CLI = "redis-cli"
 RUNTIME_PORT_VARIABLE = "AGENT_HEALTH_PORT"
 OPERATOR_FLAG = "--metrics-addr"
+WEBHOOK_FLAG = "--trigger-webhook-addr"
 DEFAULT_RUNTIME_PORT = 8080
 DEFAULT_OPERATOR_PORT = 8081
 DEFAULT_REDIS_PORT = 6379
@@ -89,9 +91,12 @@ def _localise_operator(argv: list[str], env: dict[str, str], host_port: int) -> 
             pod_port = _port_of(next(args, ""))
         elif arg.startswith(f"{OPERATOR_FLAG}="):
             pod_port = _port_of(arg.partition("=")[2])
-        else:
+        elif arg == WEBHOOK_FLAG:
+            next(args, "")
+        elif not arg.startswith(f"{WEBHOOK_FLAG}="):
             kept.append(arg)
-    new_argv = [argv[0], *kept, f"{OPERATOR_FLAG}=127.0.0.1:{host_port}"]
+    webhook = f"{WEBHOOK_FLAG}=127.0.0.1:{free_port()}"
+    new_argv = [argv[0], *kept, webhook, f"{OPERATOR_FLAG}=127.0.0.1:{host_port}"]
     return Launch(new_argv, env, pod_port, host_port)
 
 

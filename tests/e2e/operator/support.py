@@ -112,6 +112,7 @@ class OperatorProcess(LoggedProcess):
         env: dict[str, str] | None = None,
     ) -> None:
         self.metrics_port = free_port()
+        self.webhook_port = free_port()
         self.service_port = free_port()
         scope = [f"--namespace={namespace}", f"--leader-election-namespace={namespace}"] if namespace else []
         self.args = [
@@ -121,6 +122,7 @@ class OperatorProcess(LoggedProcess):
             f"--kubeconfig={kubeconfig}",
             f"--task-queue-url={redis_url}",
             f"--metrics-addr=127.0.0.1:{self.metrics_port}",
+            f"--trigger-webhook-addr=127.0.0.1:{self.webhook_port}",
             f"--service-addr=127.0.0.1:{self.service_port}",
             *scope,
             *extra,

@@ -144,6 +144,11 @@ def test_metrics_service_monitor_and_trigger_webhook(helm: Helm) -> None:
     assert env_of(container)["TRIGGER_WEBHOOK_URL"] == "https://ark.example.com"
     without_service = render(helm, "metrics.service.enabled=false")
     assert ("Service", "ark-system", "ark-operator-metrics") not in without_service
+    # Every replica serves webhooks, Service or not (a caller may reach the pods another way).
+    without_webhook = render(helm, "triggerWebhook.service.enabled=false")
+    assert ("Service", "ark-system", "ark-trigger-webhook") not in without_webhook
+    ports = operator_container(without_webhook)["ports"]
+    assert {"name": "webhook", "containerPort": 8092, "protocol": "TCP"} in ports
 
 
 def test_pod_security_resources_and_scheduling(helm: Helm) -> None:

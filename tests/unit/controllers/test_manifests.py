@@ -47,6 +47,7 @@ def test_everything_is_there_in_ark_system(rendered: list[Obj]) -> None:
         ("RoleBinding", "ark-operator-leader-election"),
         ("Service", "ark-operator-metrics"),
         ("Service", "ark-operator-tasks"),
+        ("Service", "ark-trigger-webhook"),
         ("Service", "redis"),
         ("ServiceAccount", "ark-operator"),
     ]
@@ -119,6 +120,7 @@ def test_operator_deployment(rendered: list[Obj]) -> None:
     assert container["ports"] == [
         {"name": "metrics", "containerPort": 8081, "protocol": "TCP"},
         {"name": "tasks", "containerPort": 8093, "protocol": "TCP"},
+        {"name": "webhook", "containerPort": 8092, "protocol": "TCP"},
     ]
     assert {"requests", "limits"} <= set(container["resources"])
     env = {e["name"]: e.get("value") for e in container["env"]}
@@ -126,6 +128,11 @@ def test_operator_deployment(rendered: list[Obj]) -> None:
         container["args"], {k: v for k, v in env.items() if v is not None} | {"POD_NAMESPACE": "ark-system"}
     )
     assert config.metrics_port == 8081
+    assert config.trigger_webhook_port == 8092
+    webhook = one(rendered, "Service", "ark-trigger-webhook")
+    assert webhook["spec"]["ports"] == [
+        {"name": "webhook", "port": 8092, "targetPort": "webhook", "protocol": "TCP"}
+    ]
     assert config.leader_elect is True
     assert config.leader_election_namespace == "ark-system"
     # ArkServices' Services get the endpoints of the operator's task Service, on the task port.

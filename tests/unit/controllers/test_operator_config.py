@@ -172,6 +172,32 @@ def test_trigger_webhook_url_is_an_http_base_without_a_trailing_slash() -> None:
         parse_config(["--trigger-webhook-url=ark:8092"], {})
 
 
+def test_trigger_webhook_server_flags() -> None:
+    config = parse_config([], {})
+    assert (config.trigger_webhook_host, config.trigger_webhook_port) == ("0.0.0.0", 8092)
+    assert (config.trigger_webhook_rate, config.trigger_webhook_burst) == (10.0, 100)
+    assert config.trigger_webhook_read_timeout == 10.0
+    env = {
+        "TRIGGER_WEBHOOK_ADDR": "127.0.0.1:9092",
+        "TRIGGER_WEBHOOK_RATE": "2.5",
+        "TRIGGER_WEBHOOK_BURST": "7",
+        "TRIGGER_WEBHOOK_READ_TIMEOUT": "3",
+    }
+    config = parse_config([], env)
+    assert (config.trigger_webhook_host, config.trigger_webhook_port) == ("127.0.0.1", 9092)
+    assert (config.trigger_webhook_rate, config.trigger_webhook_burst) == (2.5, 7)
+    assert config.trigger_webhook_read_timeout == 3.0
+    assert parse_config(["--trigger-webhook-addr=:0"], env).trigger_webhook_port == 0
+    for flags, message in (
+        (["--trigger-webhook-addr=8092"], "--trigger-webhook-addr must be HOST:PORT"),
+        (["--trigger-webhook-rate=0"], "--trigger-webhook-rate must be above 0"),
+        (["--trigger-webhook-burst=0"], "--trigger-webhook-burst must be at least 1"),
+        (["--trigger-webhook-read-timeout=0"], "--trigger-webhook-read-timeout must be above 0"),
+    ):
+        with pytest.raises(ConfigError, match=message):
+            parse_config(flags, {})
+
+
 def test_service_flags() -> None:
     config = parse_config(["--service-addr=127.0.0.1:9093", "--service-backend=ops/tasks"], {})
     assert (config.service_host, config.service_port) == ("127.0.0.1", 9093)

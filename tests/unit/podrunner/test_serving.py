@@ -25,7 +25,13 @@ def test_every_metrics_flag_of_the_operator_is_replaced() -> None:
     launch = localise(
         ["ark-operator", "--metrics-addr", ":9090", "--workers=2", "--metrics-addr=:8082"], {}, 41002
     )
-    assert launch.argv == ["ark-operator", "--workers=2", "--metrics-addr=127.0.0.1:41002"]
+    assert launch.argv[:2] == ["ark-operator", "--workers=2"]
+    assert launch.argv[-1] == "--metrics-addr=127.0.0.1:41002"
+    # Two operator pods on one host cannot both serve webhooks on 8092 either.
+    webhook = localise(["ark-operator", "--trigger-webhook-addr", ":8092"], {}, 41006).argv
+    assert len(webhook) == 3
+    assert webhook[1].startswith("--trigger-webhook-addr=127.0.0.1:")
+    assert webhook[1] != "--trigger-webhook-addr=127.0.0.1:8092"
     assert launch.pod_port == 8082
     assert localise(["ark-operator"], {}, 41003).pod_port == 8081
     from_env = localise(["ark-operator"], {"METRICS_ADDR": "0.0.0.0:7000"}, 41004)
