@@ -17,7 +17,10 @@ image's two entry points are told where to listen instead:
 * ``ark-runtime``: ``AGENT_HEALTH_PORT`` is set (the pod's value, default 8080, is its pod port);
 * ``ark-operator``: every ``--metrics-addr`` is replaced by ``--metrics-addr=127.0.0.1:<port>``
   (the pod port comes from the flag, else ``METRICS_ADDR``, else 8081), and its trigger webhook
-  server (8092 in a pod) is told ``--trigger-webhook-addr=127.0.0.1:<another free port>``;
+  server (8092 in a pod) and ArkService task server (8093) are told
+  ``--trigger-webhook-addr=127.0.0.1:<another free port>`` and ``--service-addr=127.0.0.1:<another>``
+  (a Service proxy of the runner may already listen on 8092/8093 on its own loopback address,
+  which a wildcard bind would collide with);
 * ``redis-server`` (the redis image): ``--port <port> --bind 127.0.0.1`` are appended (the last
   occurrence wins; the pod port is an earlier ``--port``, else 6379), and an exec probe running
   ``redis-cli`` gets ``-p <port>``.
@@ -42,6 +45,9 @@ REDIS_CLI = "redis-cli"
 RUNTIME_PORT_VARIABLE = "AGENT_HEALTH_PORT"
 OPERATOR_FLAG = "--metrics-addr"
 WEBHOOK_FLAG = "--trigger-webhook-addr"
+SERVICE_FLAG = "--service-addr"
+MOVED_FLAGS = (WEBHOOK_FLAG, SERVICE_FLAG)
+"""The operator's other servers: each moves to a free loopback port of its own."""
 DEFAULT_RUNTIME_PORT = 8080
 DEFAULT_OPERATOR_PORT = 8081
 DEFAULT_REDIS_PORT = 6379
@@ -91,12 +97,12 @@ def _localise_operator(argv: list[str], env: dict[str, str], host_port: int) -> 
             pod_port = _port_of(next(args, ""))
         elif arg.startswith(f"{OPERATOR_FLAG}="):
             pod_port = _port_of(arg.partition("=")[2])
-        elif arg == WEBHOOK_FLAG:
+        elif arg in MOVED_FLAGS:
             next(args, "")
-        elif not arg.startswith(f"{WEBHOOK_FLAG}="):
+        elif not arg.startswith(tuple(f"{flag}=" for flag in MOVED_FLAGS)):
             kept.append(arg)
-    webhook = f"{WEBHOOK_FLAG}=127.0.0.1:{free_port()}"
-    new_argv = [argv[0], *kept, webhook, f"{OPERATOR_FLAG}=127.0.0.1:{host_port}"]
+    moved = [f"{flag}=127.0.0.1:{free_port()}" for flag in MOVED_FLAGS]
+    new_argv = [argv[0], *kept, *moved, f"{OPERATOR_FLAG}=127.0.0.1:{host_port}"]
     return Launch(new_argv, env, pod_port, host_port)
 
 

@@ -27,11 +27,19 @@ def test_every_metrics_flag_of_the_operator_is_replaced() -> None:
     )
     assert launch.argv[:2] == ["ark-operator", "--workers=2"]
     assert launch.argv[-1] == "--metrics-addr=127.0.0.1:41002"
-    # Two operator pods on one host cannot both serve webhooks on 8092 either.
-    webhook = localise(["ark-operator", "--trigger-webhook-addr", ":8092"], {}, 41006).argv
-    assert len(webhook) == 3
-    assert webhook[1].startswith("--trigger-webhook-addr=127.0.0.1:")
-    assert webhook[1] != "--trigger-webhook-addr=127.0.0.1:8092"
+    # Two operator pods on one host cannot both serve webhooks on 8092 or tasks on 8093 either,
+    # and a Service proxy of the runner may hold those ports on its own loopback address.
+    moved = localise(
+        ["ark-operator", "--trigger-webhook-addr", ":8092", "--service-addr=:8093"], {}, 41006
+    ).argv
+    assert len(moved) == 4
+    webhook, service = moved[1], moved[2]
+    assert webhook.startswith("--trigger-webhook-addr=127.0.0.1:")
+    assert webhook != "--trigger-webhook-addr=127.0.0.1:8092"
+    assert service.startswith("--service-addr=127.0.0.1:")
+    assert service != "--service-addr=127.0.0.1:8093"
+    assert localise(["ark-operator"], {}, 41007).argv[1].startswith("--trigger-webhook-addr=127.0.0.1:")
+    assert localise(["ark-operator"], {}, 41007).argv[2].startswith("--service-addr=127.0.0.1:")
     assert launch.pod_port == 8082
     assert localise(["ark-operator"], {}, 41003).pod_port == 8081
     from_env = localise(["ark-operator"], {"METRICS_ADDR": "0.0.0.0:7000"}, 41004)
