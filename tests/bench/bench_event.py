@@ -13,21 +13,17 @@ import asyncio
 import contextlib
 import datetime
 import statistics
-import subprocess
-import sys
 import time
-from pathlib import Path
 
 from localcluster import ControlPlane, RedisServer
 
 from ark.controllers.event.controller import ARK_EVENTS
 from ark.controllers.resources import ARK_RUNS, ARK_TEAMS
 from ark.kube.client import KubeClient
+from tests.bench.crds import install_crds
 from tests.e2e.operator.support import OperatorProcess
 from tests.support.wait import wait_for, wait_for_sync
 
-REPO = Path(__file__).resolve().parents[2]
-BIN = Path(sys.executable).parent
 NAMESPACE = "bench"
 EVENTS = 20
 
@@ -84,16 +80,7 @@ def main() -> None:
     redis.start()
     operator: OperatorProcess | None = None
     try:
-        kubectl = [str(BIN / "kubectl"), f"--kubeconfig={cp.kubeconfig}"]
-        subprocess.run(
-            [*kubectl, "apply", "--server-side", "-k", str(REPO / "manifests" / "crd")],
-            check=True,
-            capture_output=True,
-        )
-        subprocess.run(
-            [*kubectl, "wait", "--for=condition=Established", "crd", "--all"], check=True, capture_output=True
-        )
-        subprocess.run([*kubectl, "create", "namespace", NAMESPACE], check=True, capture_output=True)
+        install_crds(cp.kubeconfig, NAMESPACE)
         operator = OperatorProcess(cp.kubeconfig, NAMESPACE, redis.url, "--log-level=warning")
         wait_for_sync(operator.ready, timeout=60, message="operator ready")
         asyncio.run(measure(cp))

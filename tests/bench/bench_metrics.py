@@ -16,10 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import statistics
-import subprocess
-import sys
 import time
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -29,11 +26,10 @@ from ark.controllers.resources import ARK_AGENTS
 from ark.kube.client import KubeClient
 from ark.kube.resources import NAMESPACES
 from tests.bench.bench_operator import queue_depth
+from tests.bench.crds import install_crds
 from tests.e2e.operator.support import OperatorProcess
 from tests.support.wait import wait_for
 
-REPO = Path(__file__).resolve().parents[2]
-KUBECTL = str(Path(sys.executable).parent / "kubectl")
 AGENTS = 1000
 IN_FLIGHT = 50
 SCRAPES = 50
@@ -108,15 +104,7 @@ def main() -> None:
     redis = RedisServer()
     redis.start()
     try:
-        kubectl = [KUBECTL, f"--kubeconfig={control_plane.kubeconfig}"]
-        subprocess.run(
-            [*kubectl, "apply", "--server-side", "-k", str(REPO / "manifests" / "crd")],
-            check=True,
-            capture_output=True,
-        )
-        subprocess.run(
-            [*kubectl, "wait", "--for=condition=Established", "crd", "--all"], check=True, capture_output=True
-        )
+        install_crds(control_plane.kubeconfig)
         asyncio.run(measure(control_plane, redis))
     finally:
         redis.stop()

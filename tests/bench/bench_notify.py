@@ -13,10 +13,7 @@ import asyncio
 import base64
 import contextlib
 import statistics
-import subprocess
-import sys
 import time
-from pathlib import Path
 
 from localcluster import ControlPlane, RedisServer
 
@@ -25,13 +22,12 @@ from ark.controllers.resources import ARK_RUNS, ARK_TEAMS
 from ark.kube.client import KubeClient
 from ark.kube.resources import SECRETS
 from ark_runtime.queue.connection import connect
+from tests.bench.crds import install_crds
 from tests.e2e.operator.support import OperatorProcess
 from tests.integration.controllers.run.support import Pods, trigger
 from tests.support.receiver import Receiver
 from tests.support.wait import wait_for, wait_for_sync
 
-REPO = Path(__file__).resolve().parents[2]
-BIN = Path(sys.executable).parent
 NAMESPACE = "bench"
 RUNS = 30
 
@@ -119,16 +115,7 @@ def main() -> None:
     redis.start()
     operator: OperatorProcess | None = None
     try:
-        kubectl = [str(BIN / "kubectl"), f"--kubeconfig={cp.kubeconfig}"]
-        subprocess.run(
-            [*kubectl, "apply", "--server-side", "-k", str(REPO / "manifests" / "crd")],
-            check=True,
-            capture_output=True,
-        )
-        subprocess.run(
-            [*kubectl, "wait", "--for=condition=Established", "crd", "--all"], check=True, capture_output=True
-        )
-        subprocess.run([*kubectl, "create", "namespace", NAMESPACE], check=True, capture_output=True)
+        install_crds(cp.kubeconfig, NAMESPACE)
         operator = OperatorProcess(cp.kubeconfig, NAMESPACE, redis.url, "--log-level=warning")
         wait_for_sync(operator.ready, timeout=60, message="operator ready")
         with Receiver() as receiver:

@@ -18,10 +18,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import statistics
-import subprocess
-import sys
 import time
-from pathlib import Path
 from typing import Any
 
 from localcluster import ControlPlane, RedisServer
@@ -30,11 +27,10 @@ from ark.controllers.agent.deployment import deployment_name
 from ark.controllers.resources import ARK_AGENTS
 from ark.kube.client import KubeClient
 from ark.kube.resources import DEPLOYMENTS, NAMESPACES
+from tests.bench.crds import install_crds
 from tests.e2e.operator.support import OperatorProcess
 from tests.support.wait import wait_for
 
-REPO = Path(__file__).resolve().parents[2]
-KUBECTL = str(Path(sys.executable).parent / "kubectl")
 LATENCY_SAMPLES = 20
 BULK = 1000
 IN_FLIGHT = 50
@@ -177,15 +173,7 @@ def main() -> None:
     redis = RedisServer()
     redis.start()
     try:
-        kubectl = [KUBECTL, f"--kubeconfig={control_plane.kubeconfig}"]
-        subprocess.run(
-            [*kubectl, "apply", "--server-side", "-k", str(REPO / "manifests" / "crd")],
-            check=True,
-            capture_output=True,
-        )
-        subprocess.run(
-            [*kubectl, "wait", "--for=condition=Established", "crd", "--all"], check=True, capture_output=True
-        )
+        install_crds(control_plane.kubeconfig)
         asyncio.run(measure(control_plane, redis))
     finally:
         redis.stop()

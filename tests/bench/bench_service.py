@@ -17,10 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import statistics
-import subprocess
-import sys
 import time
-from pathlib import Path
 
 import httpx
 from localcluster import ControlPlane, RedisServer
@@ -30,12 +27,11 @@ from ark.controllers.service.controller import ARK_SERVICES
 from ark.kube.client import KubeClient
 from ark_runtime.protocol import Task, tasks_stream
 from ark_runtime.queue.connection import connect
+from tests.bench.crds import install_crds
 from tests.e2e.operator.support import OperatorProcess
 from tests.integration.controllers.run.support import Pods
 from tests.support.wait import wait_for, wait_for_sync
 
-REPO = Path(__file__).resolve().parents[2]
-BIN = Path(sys.executable).parent
 NAMESPACE = "bench-service"
 TASKS = 30
 
@@ -127,16 +123,7 @@ def main() -> None:
     redis.start()
     operator: OperatorProcess | None = None
     try:
-        kubectl = [str(BIN / "kubectl"), f"--kubeconfig={cp.kubeconfig}"]
-        subprocess.run(
-            [*kubectl, "apply", "--server-side", "-k", str(REPO / "manifests" / "crd")],
-            check=True,
-            capture_output=True,
-        )
-        subprocess.run(
-            [*kubectl, "wait", "--for=condition=Established", "crd", "--all"], check=True, capture_output=True
-        )
-        subprocess.run([*kubectl, "create", "namespace", NAMESPACE], check=True, capture_output=True)
+        install_crds(cp.kubeconfig, NAMESPACE)
         operator = OperatorProcess(cp.kubeconfig, NAMESPACE, redis.url, "--log-level=warning")
         wait_for_sync(operator.ready, timeout=60, message="operator ready")
         asyncio.run(measure(cp, operator, redis.url))

@@ -37,11 +37,11 @@ from ark.kube.client import KubeClient
 from ark.runs.create import run_for_team
 from ark_runtime.protocol import Result, Task, results_stream, tasks_stream
 from ark_runtime.queue.connection import connect, stream_entries
+from tests.bench.crds import install_crds
 from tests.e2e.operator.support import OperatorProcess
 from tests.support.runner_cluster import PodRunnerProcess
 from tests.support.wait import wait_for, wait_for_sync
 
-REPO = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 NAMESPACE = "bench"
 SEQUENTIAL = 20
@@ -218,16 +218,7 @@ def main() -> None:
     runner: PodRunnerProcess | None = None
     operator: OperatorProcess | None = None
     try:
-        kubectl = [str(BIN / "kubectl"), f"--kubeconfig={cp.kubeconfig}"]
-        subprocess.run(
-            [*kubectl, "apply", "--server-side", "-k", str(REPO / "manifests" / "crd")],
-            check=True,
-            capture_output=True,
-        )
-        subprocess.run(
-            [*kubectl, "wait", "--for=condition=Established", "crd", "--all"], check=True, capture_output=True
-        )
-        subprocess.run([*kubectl, "create", "namespace", NAMESPACE], check=True, capture_output=True)
+        install_crds(cp.kubeconfig, NAMESPACE)
         runner = PodRunnerProcess(cp.kubeconfig, logs)
         wait_for_sync(runner.ready, timeout=60, message="pod runner")
         operator = OperatorProcess(

@@ -18,8 +18,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import statistics
-import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
@@ -32,13 +30,12 @@ from ark.kube.client import KubeClient
 from ark.runs.create import run_for_team
 from ark_runtime.protocol import tasks_stream
 from tests.bench.bench_team_runs import NAMESPACE, Observer, chain, team_ready, wait_done, watch_runs
+from tests.bench.crds import install_crds
 from tests.e2e.operator.support import OperatorProcess
 from tests.support.jaeger import Jaeger
 from tests.support.runner_cluster import PodRunnerProcess
 from tests.support.wait import wait_for, wait_for_sync
 
-REPO = Path(__file__).resolve().parents[2]
-BIN = Path(sys.executable).parent
 RUNS_PER_ROUND = 10
 ROUNDS = ("off", "on") * 3
 STEPS = 5
@@ -89,16 +86,7 @@ def main() -> None:
     logs = Path(tempfile.mkdtemp(prefix="bench-tracing-pods-"))
     runner: PodRunnerProcess | None = None
     try:
-        kubectl = [str(BIN / "kubectl"), f"--kubeconfig={cp.kubeconfig}"]
-        subprocess.run(
-            [*kubectl, "apply", "--server-side", "-k", str(REPO / "manifests" / "crd")],
-            check=True,
-            capture_output=True,
-        )
-        subprocess.run(
-            [*kubectl, "wait", "--for=condition=Established", "crd", "--all"], check=True, capture_output=True
-        )
-        subprocess.run([*kubectl, "create", "namespace", NAMESPACE], check=True, capture_output=True)
+        install_crds(cp.kubeconfig, NAMESPACE)
         runner = PodRunnerProcess(cp.kubeconfig, logs)
         wait_for_sync(runner.ready, timeout=60, message="pod runner")
         measured: dict[str, list[float]] = {"off": [], "on": []}

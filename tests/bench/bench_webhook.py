@@ -21,10 +21,7 @@ import asyncio
 import base64
 import contextlib
 import statistics
-import subprocess
-import sys
 import time
-from pathlib import Path
 
 import httpx
 import redis.asyncio as aioredis
@@ -35,12 +32,11 @@ from ark.controllers.resources import ARK_RUNS, ARK_TEAMS
 from ark.kube.client import KubeClient, NotFound
 from ark.kube.resources import SECRETS
 from ark_runtime.protocol import Task, tasks_stream
+from tests.bench.crds import install_crds
 from tests.e2e.operator.support import OperatorProcess
 from tests.integration.controllers.run.support import Pods
 from tests.support.wait import wait_for, wait_for_sync
 
-REPO = Path(__file__).resolve().parents[2]
-BIN = Path(sys.executable).parent
 NAMESPACE = "bench"
 SEQUENTIAL = 200
 CONCURRENT = 600
@@ -196,16 +192,7 @@ def main() -> None:
     operator: OperatorProcess | None = None
     second: OperatorProcess | None = None
     try:
-        kubectl = [str(BIN / "kubectl"), f"--kubeconfig={cp.kubeconfig}"]
-        subprocess.run(
-            [*kubectl, "apply", "--server-side", "-k", str(REPO / "manifests" / "crd")],
-            check=True,
-            capture_output=True,
-        )
-        subprocess.run(
-            [*kubectl, "wait", "--for=condition=Established", "crd", "--all"], check=True, capture_output=True
-        )
-        subprocess.run([*kubectl, "create", "namespace", NAMESPACE], check=True, capture_output=True)
+        install_crds(cp.kubeconfig, NAMESPACE)
         flags = ("--log-level=warning", "--trigger-webhook-rate=100000", "--trigger-webhook-burst=100000")
         operator = OperatorProcess(cp.kubeconfig, NAMESPACE, redis.url, *flags)
         wait_for_sync(operator.ready, timeout=60, message="operator ready")
