@@ -85,6 +85,14 @@ class Observer:
         self.tasks: dict[tuple[str, str], float] = {}
         self.results: dict[tuple[str, str], float] = {}
 
+    async def start(self) -> None:
+        """Pin every ``$`` cursor to its stream's last entry now: ``$`` means "after now" at every
+        XREAD, so an entry added between two reads would be missed."""
+        for stream, cursor in self.cursors.items():
+            if cursor == "$":
+                last = await self.redis.xrevrange(stream, count=1)
+                self.cursors[stream] = last[0][0] if last else "0-0"
+
     async def run(self) -> None:
         while True:
             response = await self.redis.xread(self.cursors, block=5000, count=1000)
@@ -105,8 +113,12 @@ class Observer:
         ]
 
 
-async def watch_runs(client: KubeClient, done: dict[str, float], changed: asyncio.Event) -> None:
-    rv = (await client.list(ARK_RUNS, NAMESPACE, limit=1))["metadata"]["resourceVersion"]
+async def runs_version(client: KubeClient) -> str:
+    """The runs' resourceVersion now: a watch from it sees every run created afterwards."""
+    return str((await client.list(ARK_RUNS, NAMESPACE, limit=1))["metadata"]["resourceVersion"])
+
+
+async def watch_runs(client: KubeClient, done: dict[str, float], changed: asyncio.Event, rv: str) -> None:
     while True:
         async with contextlib.aclosing(
             client.watch(ARK_RUNS, NAMESPACE, resource_version=rv, timeout_seconds=300)
@@ -160,9 +172,13 @@ async def measure(cp: ControlPlane, redis: RedisServer, operator: OperatorProces
         observer = Observer(redis.url, [f"chain5-s{i}" for i in range(1, 6)])
         done: dict[str, float] = {}
         changed = asyncio.Event()
-        tasks = [asyncio.create_task(observer.run()), asyncio.create_task(watch_runs(client, done, changed))]
+        await observer.start()
+        rv = await runs_version(client)
+        tasks = [
+            asyncio.create_task(observer.run()),
+            asyncio.create_task(watch_runs(client, done, changed, rv)),
+        ]
         try:
-            await asyncio.sleep(0.5)  # let the observer's XREAD and the watch be in place
             team5 = await client.get(ARK_TEAMS, "chain5", NAMESPACE)
             transitions: list[float] = []
             durations: list[float] = []

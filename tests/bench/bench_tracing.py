@@ -29,7 +29,15 @@ from ark.controllers.resources import ARK_RUNS, ARK_TEAMS
 from ark.kube.client import KubeClient
 from ark.runs.create import run_for_team
 from ark_runtime.protocol import tasks_stream
-from tests.bench.bench_team_runs import NAMESPACE, Observer, chain, team_ready, wait_done, watch_runs
+from tests.bench.bench_team_runs import (
+    NAMESPACE,
+    Observer,
+    chain,
+    runs_version,
+    team_ready,
+    wait_done,
+    watch_runs,
+)
 from tests.bench.crds import install_crds
 from tests.e2e.operator.support import OperatorProcess
 from tests.support.jaeger import Jaeger
@@ -54,9 +62,13 @@ async def round_transitions(cp: ControlPlane, redis: RedisServer, team_name: str
         observer.cursors.update({tasks_stream(NAMESPACE, agent): "0" for agent in agents})
         done: dict[str, float] = {}
         changed = asyncio.Event()
-        tasks = [asyncio.create_task(observer.run()), asyncio.create_task(watch_runs(client, done, changed))]
+        await observer.start()
+        rv = await runs_version(client)
+        tasks = [
+            asyncio.create_task(observer.run()),
+            asyncio.create_task(watch_runs(client, done, changed, rv)),
+        ]
         try:
-            await asyncio.sleep(0.5)  # let the observer's XREAD and the watch be in place
             stored = await client.get(ARK_TEAMS, team_name, NAMESPACE)
             transitions: list[float] = []
             # One run first, not counted: the agents' first task pays for their imports.
