@@ -15,7 +15,6 @@ Interface::
 from __future__ import annotations
 
 import asyncio
-import socket
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -28,6 +27,7 @@ from ark.controllers.resources import ARK_RUNS, ARK_TEAMS, FIELD_MANAGER
 from ark.kube.clock import RealClock
 from ark.kube.manager import Manager
 from ark.kube.resources import SECRETS
+from ark.listen import listen
 from ark.webhook.app import WebhookState, build_app
 from ark.webhook.sync import RunWaiter
 
@@ -50,26 +50,12 @@ class WebhookOptions:
     """Seconds in-flight requests (sync waits) get on shutdown before they are cancelled."""
 
 
-def _bind(host: str, port: int) -> socket.socket:
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    try:
-        sock.bind((host, port))
-    except OSError:
-        sock.close()
-        raise
-    sock.listen(2048)
-    sock.setblocking(False)
-    return sock
-
-
 class WebhookServer:
     """One uvicorn server on a socket bound up front."""
 
     def __init__(self, state: WebhookState, host: str, port: int, graceful_timeout: float) -> None:
         self.state = state
-        self._socket = _bind(host, port)
+        self._socket = listen(host, port)
         self.host = host
         self.port = int(self._socket.getsockname()[1])
         config = uvicorn.Config(

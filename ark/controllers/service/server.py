@@ -28,7 +28,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import socket
 import time
 from collections.abc import Generator
 from typing import Any
@@ -50,6 +49,7 @@ from ark.controllers.service.request import BadTask, host_target, parse_task
 from ark.controllers.service.status import TEAM_NAME_TAKEN
 from ark.controllers.service.waiter import RunWaiter
 from ark.kube.client import ApiError, KubeClient, TransportError
+from ark.listen import listen
 from ark.runs.outputs import OutputMissing, read_output
 
 Obj = dict[str, Any]
@@ -119,8 +119,7 @@ class TaskServer:
         self.client = client
         self.waiter = RunWaiter(runs)
         self.host = host
-        family = socket.AF_INET6 if ":" in host else socket.AF_INET
-        self.socket = socket.create_server((host, port), family=family)
+        self.socket = listen(host, port)
         self.port: int = self.socket.getsockname()[1]
         self.app = Starlette(
             routes=[
