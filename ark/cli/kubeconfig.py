@@ -283,4 +283,4 @@ async def connect(target: ClusterTarget) -> KubeClient:
     except (k8s_config.ConfigException, OSError, ValueError) as exc:
         where = f'context "{target.context}" of {target.source}' if target.context else target.source
         raise ConfigError(f"cannot load the credentials of {where}: {exc}") from None
-    return KubeClient(k8s_client.ApiClient(configuration=configuration), owns=True)
+    return KubeClient.from_configuration(configuration)

@@ -134,7 +134,7 @@ async def client_for(control_plane: ControlPlane, host: str | None = None) -> Ku
     )
     if host is not None:
         configuration.host = host
-    return KubeClient(k8s_client.ApiClient(configuration=configuration), owns=True)
+    return KubeClient.from_configuration(configuration)
 
 
 @pytest.fixture
