@@ -53,10 +53,10 @@ from ark.kube.conditions import get_condition
 from ark.kube.events import EventRecorder, format_time
 from ark.kube.store import OWNER_UID_INDEX
 from ark.runs.outputs import read_output
+from ark.runs.waiter import RunDeleted, RunWaiter
 from ark.webhook.auth import presented_token, token_matches
 from ark.webhook.body import BodyTimeout, BodyTooLarge, parse_body, read_body
 from ark.webhook.fire import fire_targets
-from ark.webhook.sync import RunDeleted, RunWaiter
 from ark.webhook.tracing import fire_span
 
 Obj = dict[str, Any]

@@ -28,8 +28,8 @@ from ark.kube.clock import RealClock
 from ark.kube.manager import Manager
 from ark.kube.resources import SECRETS
 from ark.listen import listen
+from ark.runs.waiter import RunWaiter
 from ark.webhook.app import WebhookState, build_app
-from ark.webhook.sync import RunWaiter
 
 
 @dataclass(frozen=True)

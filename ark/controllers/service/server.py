@@ -47,10 +47,10 @@ from ark.controllers.resources import ARK_RUNS
 from ark.controllers.service.objects import http_ports, ready_replicas, task_run
 from ark.controllers.service.request import BadTask, host_target, parse_task
 from ark.controllers.service.status import TEAM_NAME_TAKEN
-from ark.controllers.service.waiter import RunWaiter
 from ark.kube.client import ApiError, KubeClient, TransportError
 from ark.listen import listen
 from ark.runs.outputs import OutputMissing, read_output
+from ark.runs.waiter import RunDeleted, RunWaiter
 
 Obj = dict[str, Any]
 log = logging.getLogger(__name__)
@@ -209,7 +209,13 @@ class TaskServer:
         run_name, run_namespace = run["metadata"]["name"], run["metadata"]["namespace"]
         # Never the prompt: it is the caller's data.
         log.info("service task", extra={"service": f"{run_namespace}/{name}", "run": run_name})
-        ended = await self.waiter.wait(run_namespace, run_name, task.timeout)
+        try:
+            ended = await self.waiter.wait(run_namespace, run_name, task.timeout)
+        except RunDeleted as exc:
+            took = int((time.monotonic() - started) * 1000)
+            return JSONResponse(
+                {"run": run_name, "status": "failed", "error": str(exc), "durationMs": took}, status_code=500
+            )
         took = int((time.monotonic() - started) * 1000)
         return await self._answer(run_namespace, run_name, ended, task.timeout, took)
 
@@ -258,9 +264,7 @@ class TaskServer:
                 "durationMs": took,
             }
             return JSONResponse(answer)
-        error = status.message or (
-            f"ArkRun {name} was deleted before it ended" if status.phase != "Failed" else "the run failed"
-        )
+        error = status.message or "the run failed"
         return JSONResponse(
             {"run": name, "status": "failed", "error": error, "durationMs": took}, status_code=500
         )
@@ -290,6 +294,7 @@ class TaskServer:
             server.should_exit = True
             await asyncio.wait({serving}, timeout=5)
             self.socket.close()
+            self.waiter.close()
 
 
 class _QuietServer(uvicorn.Server):

@@ -1,4 +1,5 @@
-"""Waiting for an ArkRun to end, woken by the run informer (no polling).
+"""Waiting for an ArkRun to end, woken by the runs informer (no polling): webhook sync mode and
+ArkService tasks answer from it.
 
 Interface::
 
@@ -83,4 +84,5 @@ class RunWaiter:
     def _deleted(self, run: Obj) -> None:
         for future in self._waiting.get(object_key(run), ()):
             if not future.done():
-                future.set_exception(RunDeleted(f"ArkRun {run['metadata']['name']} was deleted"))
+                name = run["metadata"]["name"]
+                future.set_exception(RunDeleted(f"ArkRun {name} was deleted before it ended"))
