@@ -27,6 +27,14 @@ async def kube(api_client: Any) -> KubeClient:
     return KubeClient(api_client)
 
 
+async def forward(source: asyncio.StreamReader, sink: asyncio.StreamWriter) -> None:
+    """Copy ``source`` to ``sink`` until either side closes."""
+    with contextlib.suppress(OSError, asyncio.IncompleteReadError):
+        while data := await source.read(65536):
+            sink.write(data)
+            await sink.drain()
+
+
 class TcpProxy:
     """A loopback TCP forwarder whose connections a test can cut, to break watches mid-stream.
 
@@ -92,8 +100,8 @@ class TcpProxy:
         link = (writer, up_writer)
         self._links.add(link)
         pumps = [
-            asyncio.create_task(self._pump(reader, up_writer)),
-            asyncio.create_task(self._pump(up_reader, writer)),
+            asyncio.create_task(forward(reader, up_writer)),
+            asyncio.create_task(forward(up_reader, writer)),
         ]
         self._tasks.update(pumps)
         try:
@@ -105,13 +113,6 @@ class TcpProxy:
             self._links.discard(link)
             writer.transport.abort()
             up_writer.transport.abort()
-
-    @staticmethod
-    async def _pump(source: asyncio.StreamReader, sink: asyncio.StreamWriter) -> None:
-        with contextlib.suppress(OSError, asyncio.IncompleteReadError):
-            while data := await source.read(65536):
-                sink.write(data)
-                await sink.drain()
 
 
 @pytest.fixture

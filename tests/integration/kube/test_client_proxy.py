@@ -7,7 +7,6 @@ docstring of :mod:`ark.kube.client`); these tests hold it to the behaviour users
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import AsyncIterator
 from urllib.parse import urlsplit
 
@@ -16,6 +15,7 @@ from localcluster import ControlPlane
 
 from ark.kube.client import KubeClient
 from ark.kube.resources import NAMESPACES
+from tests.integration.kube.conftest import forward
 
 
 class ConnectProxy:
@@ -50,8 +50,8 @@ class ConnectProxy:
         up_reader, up_writer = await asyncio.open_connection(host, int(port))
         writer.write(b"HTTP/1.1 200 Connection established\r\n\r\n")
         pumps = [
-            asyncio.create_task(self._pump(reader, up_writer)),
-            asyncio.create_task(self._pump(up_reader, writer)),
+            asyncio.create_task(forward(reader, up_writer)),
+            asyncio.create_task(forward(up_reader, writer)),
         ]
         self._tasks.update(pumps)
         await asyncio.wait(pumps, return_when=asyncio.FIRST_COMPLETED)
@@ -60,13 +60,6 @@ class ConnectProxy:
             self._tasks.discard(pump)
         writer.close()
         up_writer.close()
-
-    @staticmethod
-    async def _pump(source: asyncio.StreamReader, sink: asyncio.StreamWriter) -> None:
-        with contextlib.suppress(OSError, asyncio.IncompleteReadError):
-            while data := await source.read(65536):
-                sink.write(data)
-                await sink.drain()
 
 
 @pytest.fixture
