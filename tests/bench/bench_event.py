@@ -15,14 +15,13 @@ import datetime
 import statistics
 import time
 
-from localcluster import ControlPlane, RedisServer
+from localcluster import ControlPlane
 
 from ark.controllers.event.controller import ARK_EVENTS
 from ark.controllers.resources import ARK_RUNS, ARK_TEAMS
 from ark.kube.client import KubeClient
-from tests.bench.crds import install_crds
-from tests.e2e.operator.support import OperatorProcess
-from tests.support.wait import wait_for, wait_for_sync
+from tests.bench.stack import operator_stack
+from tests.support.wait import wait_for
 
 NAMESPACE = "bench"
 EVENTS = 20
@@ -74,20 +73,6 @@ async def measure(cp: ControlPlane) -> None:
 
 def main() -> None:
     """A control plane, Redis and the operator, then the figures."""
-    cp = ControlPlane()
-    cp.start()
-    redis = RedisServer()
-    redis.start()
-    operator: OperatorProcess | None = None
-    try:
-        install_crds(cp.kubeconfig, NAMESPACE)
-        operator = OperatorProcess(cp.kubeconfig, NAMESPACE, redis.url, "--log-level=warning")
-        wait_for_sync(operator.ready, timeout=60, message="operator ready")
-        asyncio.run(measure(cp))
-    finally:
-        if operator is not None:
-            with contextlib.suppress(Exception):
-                operator.terminate(timeout=20)
-            operator.close()
-        redis.stop()
-        cp.stop()
+    with operator_stack(NAMESPACE) as stack:
+        stack.add_operator()
+        asyncio.run(measure(stack.cp))

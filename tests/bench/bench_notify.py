@@ -15,18 +15,17 @@ import contextlib
 import statistics
 import time
 
-from localcluster import ControlPlane, RedisServer
+from localcluster import ControlPlane
 
 from ark.controllers.notify.controller import ARK_NOTIFIES
 from ark.controllers.resources import ARK_RUNS, ARK_TEAMS
 from ark.kube.client import KubeClient
 from ark.kube.resources import SECRETS
 from ark_runtime.queue.connection import connect
-from tests.bench.crds import install_crds
-from tests.e2e.operator.support import OperatorProcess
+from tests.bench.stack import operator_stack
 from tests.integration.controllers.run.support import Pods, trigger
 from tests.support.receiver import Receiver
-from tests.support.wait import wait_for, wait_for_sync
+from tests.support.wait import wait_for
 
 NAMESPACE = "bench"
 RUNS = 30
@@ -109,21 +108,6 @@ async def measure(cp: ControlPlane, redis_url: str, receiver: Receiver) -> None:
 
 def main() -> None:
     """A control plane, Redis, a receiver and the operator, then the figures."""
-    cp = ControlPlane()
-    cp.start()
-    redis = RedisServer()
-    redis.start()
-    operator: OperatorProcess | None = None
-    try:
-        install_crds(cp.kubeconfig, NAMESPACE)
-        operator = OperatorProcess(cp.kubeconfig, NAMESPACE, redis.url, "--log-level=warning")
-        wait_for_sync(operator.ready, timeout=60, message="operator ready")
-        with Receiver() as receiver:
-            asyncio.run(measure(cp, redis.url, receiver))
-    finally:
-        if operator is not None:
-            with contextlib.suppress(Exception):
-                operator.terminate(timeout=20)
-            operator.close()
-        redis.stop()
-        cp.stop()
+    with operator_stack(NAMESPACE) as stack, Receiver() as receiver:
+        stack.add_operator()
+        asyncio.run(measure(stack.cp, stack.redis.url, receiver))

@@ -15,22 +15,21 @@ Figures (measured, never asserted):
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import statistics
 import time
 
 import httpx
-from localcluster import ControlPlane, RedisServer
+from localcluster import ControlPlane
 
 from ark.controllers.resources import ARK_AGENTS
 from ark.controllers.service.controller import ARK_SERVICES
 from ark.kube.client import KubeClient
 from ark_runtime.protocol import Task, tasks_stream
 from ark_runtime.queue.connection import connect
-from tests.bench.crds import install_crds
+from tests.bench.stack import operator_stack
 from tests.e2e.operator.support import OperatorProcess
 from tests.integration.controllers.run.support import Pods
-from tests.support.wait import wait_for, wait_for_sync
+from tests.support.wait import wait_for
 
 NAMESPACE = "bench-service"
 TASKS = 30
@@ -117,20 +116,6 @@ async def measure(cp: ControlPlane, operator: OperatorProcess, redis_url: str) -
 
 def main() -> None:
     """A control plane, Redis and the operator, then the figures."""
-    cp = ControlPlane()
-    cp.start()
-    redis = RedisServer()
-    redis.start()
-    operator: OperatorProcess | None = None
-    try:
-        install_crds(cp.kubeconfig, NAMESPACE)
-        operator = OperatorProcess(cp.kubeconfig, NAMESPACE, redis.url, "--log-level=warning")
-        wait_for_sync(operator.ready, timeout=60, message="operator ready")
-        asyncio.run(measure(cp, operator, redis.url))
-    finally:
-        if operator is not None:
-            with contextlib.suppress(Exception):
-                operator.terminate(timeout=20)
-            operator.close()
-        redis.stop()
-        cp.stop()
+    with operator_stack(NAMESPACE) as stack:
+        operator = stack.add_operator()
+        asyncio.run(measure(stack.cp, operator, stack.redis.url))

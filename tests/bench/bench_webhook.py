@@ -25,15 +25,14 @@ import time
 
 import httpx
 import redis.asyncio as aioredis
-from localcluster import ControlPlane, RedisServer
+from localcluster import ControlPlane
 
 from ark.controllers.event.controller import ARK_EVENTS, token_secret_name
 from ark.controllers.resources import ARK_RUNS, ARK_TEAMS
 from ark.kube.client import KubeClient, NotFound
 from ark.kube.resources import SECRETS
 from ark_runtime.protocol import Task, tasks_stream
-from tests.bench.crds import install_crds
-from tests.e2e.operator.support import OperatorProcess
+from tests.bench.stack import operator_stack
 from tests.integration.controllers.run.support import Pods
 from tests.support.wait import wait_for, wait_for_sync
 
@@ -184,30 +183,10 @@ async def measure(cp: ControlPlane, redis_url: str, port: int, follower: int) ->
 
 
 def main() -> None:
-    """A control plane, Redis and the operator, then the figures."""
-    cp = ControlPlane()
-    cp.start()
-    redis = RedisServer()
-    redis.start()
-    operator: OperatorProcess | None = None
-    second: OperatorProcess | None = None
-    try:
-        install_crds(cp.kubeconfig, NAMESPACE)
-        flags = ("--log-level=warning", "--trigger-webhook-rate=100000", "--trigger-webhook-burst=100000")
-        operator = OperatorProcess(cp.kubeconfig, NAMESPACE, redis.url, *flags)
-        wait_for_sync(operator.ready, timeout=60, message="operator ready")
+    """A control plane, Redis and two operator replicas, then the figures."""
+    with operator_stack(NAMESPACE) as stack:
+        flags = ("--trigger-webhook-rate=100000", "--trigger-webhook-burst=100000")
+        operator = stack.add_operator(*flags)
         wait_for_sync(operator.leading, timeout=60, message="operator leading")
-        second = OperatorProcess(cp.kubeconfig, NAMESPACE, redis.url, *flags)
-        wait_for_sync(second.ready, timeout=60, message="second replica ready")
-        asyncio.run(measure(cp, redis.url, operator.webhook_port, second.webhook_port))
-    finally:
-        if second is not None:
-            with contextlib.suppress(Exception):
-                second.terminate(timeout=20)
-            second.close()
-        if operator is not None:
-            with contextlib.suppress(Exception):
-                operator.terminate(timeout=20)
-            operator.close()
-        redis.stop()
-        cp.stop()
+        second = stack.add_operator(*flags)
+        asyncio.run(measure(stack.cp, stack.redis.url, operator.webhook_port, second.webhook_port))
