@@ -12,6 +12,7 @@ from podrunner.volumes import PodVolumes
 
 from ark.kube.client import KubeClient
 from ark.kube.resources import CONFIGMAPS, PODS, Resource
+from tests.support.wait import wait_for
 
 SERVICE_ACCOUNTS = Resource("", "v1", "serviceaccounts", "ServiceAccount")
 ACCESS = {
@@ -59,7 +60,10 @@ async def test_the_token_is_the_pods_service_account_bound_to_the_pod(
         },
         namespace,
     )
-    root_ca = await kube.get(CONFIGMAPS, "kube-root-ca.crt", namespace)
+    # kube-controller-manager publishes kube-root-ca.crt into a new namespace shortly after it exists.
+    root_ca = await wait_for(
+        lambda: kube.get(CONFIGMAPS, "kube-root-ca.crt", namespace), timeout=30, message="kube-root-ca.crt"
+    )
     now = [1000.0]
     volumes = PodVolumes(
         kube,
