@@ -1,10 +1,10 @@
 """ArkRun: the immutable record of one execution of an ArkTeam."""
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field
 
-from ark.api.base import ArkModel, CelRule, Time
+from ark.api.base import ArkModel, CelRule, Crd, Time
 from ark.api.meta import AGE_COLUMN, ArkObject, Conditions, KindInfo, PrinterColumn
 from ark.api.shared import NameRef, ObjectName, TokenUsage
 from ark.api.team import ArkTeamSpec
@@ -14,6 +14,13 @@ StepPhase = Literal["Pending", "Running", "Succeeded", "Failed", "Skipped"]
 TriggerType = Literal["manual", "cron", "webhook", "team-output", "submit", "step", "retry", "service"]
 """``step``: the run is one step of another run (an ``arkTeam`` role); ``retry``: ``ark retry``;
 ``service``: a task POSTed to an ArkService (``source`` is the ArkService's name)."""
+
+
+SNAPSHOT_SCHEMA = Crd(schema={"type": "object", "x-kubernetes-preserve-unknown-fields": True})
+"""The CRD leaves ``spec.teamSpec`` to the operator (D193): the snapshot is copied from an ArkTeam
+the API server already checked, and checking the team's whole schema again roughly doubled the API
+server's CPU on every create and status write of a run. The operator validates it as an
+``ArkTeamSpec`` before running (``InvalidSpec``, naming the field)."""
 
 
 class RunTrigger(ArkModel):
@@ -55,7 +62,7 @@ class ArkRunSpec(ArkModel):
     """``metadata.generation`` of the team at trigger time."""
     input: dict[str, str] | None = None
     """Resolved input: declared defaults and legacy defaults overridden by the trigger's input."""
-    team_spec: ArkTeamSpec | None = None
+    team_spec: Annotated[ArkTeamSpec | None, SNAPSHOT_SCHEMA] = None
     """Snapshot of the team spec at trigger time; later team edits do not affect the run."""
     trigger: RunTrigger | None = None
     """What started the run."""

@@ -38,6 +38,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from ark.api import API_VERSION, ArkAgentSpec, ArkTeamSpec
+from ark.api.issues import format_path
 from ark.api.registry import ArkRegistrySpec, ArkRegistryStatus, RegistryPolicy
 from ark.api.run import ArkRunSpec, ArkRunStatus, OutputRef
 from ark.controllers.budget import team_budget_key
@@ -54,7 +55,7 @@ from ark.controllers.run.messages import (
     run_status,
 )
 from ark.controllers.run.metrics import RunMetrics
-from ark.controllers.run.planning import Lookups, MissingAgent, Registry, plan_run
+from ark.controllers.run.planning import Lookups, MissingAgent, Registry, plan_run, snapshot_problem
 from ark.controllers.run.run_span import record_result, record_run
 from ark.controllers.run.tracing import in_delegation_trace, traced_tasks
 from ark.failpoints import failpoint
@@ -264,7 +265,9 @@ class RunReconciler:
         try:
             spec = ArkRunSpec.model_validate(run.get("spec") or {}, by_alias=True, by_name=False)
         except ValidationError as exc:
-            await self._fail(run, "InvalidSpec", f"the ArkRun spec is invalid: {exc.errors()[0]['msg']}")
+            error = exc.errors()[0]
+            where = format_path(("spec", *error["loc"]))
+            await self._fail(run, "InvalidSpec", f"the ArkRun spec is invalid: {where}: {error['msg']}")
             return None
         team_name = spec.team_ref.name
         if spec.team_spec is None:
@@ -279,6 +282,10 @@ class RunReconciler:
             await self._fail(
                 run, "AgentNotFound" if isinstance(exc, MissingAgent) else "InvalidDAG", str(exc)
             )
+            return None
+        problem = snapshot_problem(team_name, spec.team_spec)
+        if problem is not None:
+            await self._fail(run, "InvalidSpec", f"the ArkRun spec is invalid: {problem}")
             return None
         engine = Engine(
             plan, EngineOptions(step_grace_seconds=self.options.step_grace_seconds, redeliveries=REDELIVERIES)

@@ -9,6 +9,7 @@ An ``arkAgent`` role whose ArkAgent does not exist fails the run before anything
 Interface::
 
     plan = plan_run(team_name, snapshot, Lookups(agent=..., team=..., registry=...))  # PlanError
+    problem = snapshot_problem(team_name, snapshot)  # "spec.teamSpec.<field>: why", or None
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from dataclasses import dataclass
 
 from ark.api import ArkAgentSpec, ArkTeamSpec
 from ark.api.registry import ArkRegistryStatus, RegistryPolicy
+from ark.api.validation.report import Report
+from ark.api.validation.team import check_team_spec
 from ark.flow.plan import AgentLimits, Capability, PlanError, RunPlan, build_plan
 
 TEAM_STEP_TIMEOUT_SECONDS = 3600.0
@@ -85,3 +88,15 @@ def plan_run(team: str, snapshot: ArkTeamSpec, lookups: Lookups) -> RunPlan:
     return build_plan(
         team, snapshot, agents=agents, capabilities=capabilities, registry_max_depth=max_depth, teams=teams
     )
+
+
+def snapshot_problem(team: str, snapshot: ArkTeamSpec) -> str | None:
+    """The first error ``ark validate`` finds in a run's snapshot, as ``spec.teamSpec.<field>: why``.
+
+    The ArkRun CRD leaves the snapshot unchecked (D193): one the operator copied from an ArkTeam
+    passed the API server's checks of that team, one written by hand into an ArkRun is checked here.
+    """
+    report = Report()
+    check_team_spec(report, ("spec", "teamSpec"), snapshot, team)
+    error = next((issue for issue in report.issues if issue.severity == "error"), None)
+    return None if error is None else f"{error.location}: {error.message}"

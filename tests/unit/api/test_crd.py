@@ -91,7 +91,8 @@ def test_open_nodes_are_only_the_documented_ones() -> None:
         if node.get("x-kubernetes-preserve-unknown-fields")
     }
     # Undocumented upstream blocks (accepted, ignored) and the two string-or-object / map-or-list
-    # compatibility fields that a structural schema cannot type.
+    # compatibility fields that a structural schema cannot type; and an ArkRun's snapshot of its
+    # team, which the operator checks (D193).
     assert open_paths == {
         "autoscaling",
         "networkPolicy",
@@ -102,6 +103,7 @@ def test_open_nodes_are_only_the_documented_ones() -> None:
         "auth",
         "configRef",
         "headers",
+        "teamSpec",
     }
 
 

@@ -186,6 +186,40 @@ async def test_a_snapshot_with_a_cycle_fails_the_run_as_an_invalid_dag(
     assert next(c for c in status["conditions"] if c["type"] == "Ready")["reason"] == "InvalidDAG"
 
 
+@pytest.mark.parametrize(
+    ("snapshot", "message"),
+    [
+        # Unknown fields: the CRD keeps what it no longer checks (D193), the operator names it.
+        (
+            {"entry": "a", "roles": [{"name": "a", "model": "m", "systemPrompt": "p", "colour": "red"}]},
+            "the ArkRun spec is invalid: spec.teamSpec.roles[0].colour: Extra inputs are not permitted",
+        ),
+        # A rule the ArkTeam CRD enforces with CEL.
+        (
+            {"entry": "a", "roles": [{"name": "a", "model": "m"}]},
+            "the ArkRun spec is invalid: spec.teamSpec.roles[0].systemPrompt: "
+            "an inline role needs systemPrompt or systemPromptRef",
+        ),
+    ],
+    ids=["unknown-field", "team-rule"],
+)
+async def test_a_snapshot_written_by_hand_is_checked_by_the_operator(
+    start_operator: Start, namespace: str, snapshot: dict[str, object], message: str
+) -> None:
+    cluster = await start_operator()
+    body = {
+        "apiVersion": "arkonis.dev/v1alpha1",
+        "kind": "ArkRun",
+        "metadata": {"name": "by-hand"},
+        "spec": {"teamRef": {"name": "whatever"}, "teamSpec": snapshot},
+    }
+    await cluster.kube.create(ARK_RUNS, body, namespace)
+    status = await finished(cluster.kube, namespace, "by-hand")
+    assert status["phase"] == "Failed"
+    assert status["message"] == message
+    assert next(c for c in status["conditions"] if c["type"] == "Ready")["reason"] == "InvalidSpec"
+
+
 async def test_a_result_over_the_cap_is_recorded_as_the_steps_error(
     start_operator: Start, namespace: str
 ) -> None:

@@ -6,7 +6,14 @@ import pytest
 
 from ark.api import ArkAgentSpec, ArkTeamSpec
 from ark.api.registry import ArkRegistryStatus, IndexedCapability, RegistryPolicy
-from ark.controllers.run.planning import TEAM_STEP_TIMEOUT_SECONDS, Lookups, MissingAgent, Registry, plan_run
+from ark.controllers.run.planning import (
+    TEAM_STEP_TIMEOUT_SECONDS,
+    Lookups,
+    MissingAgent,
+    Registry,
+    plan_run,
+    snapshot_problem,
+)
 from ark.flow.plan import AgentLimits, PlanError
 from tests.unit.flow.support import team_spec
 
@@ -83,3 +90,38 @@ def test_routed_runs_use_the_registry_index_and_depth() -> None:
     without = plan_run("help", _snapshot("routing: {registryRef: {name: reg}, model: m}"), _lookups())
     assert without.routing is not None
     assert without.routing.capabilities == ()
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        (
+            "roles: [{name: a, model: m, systemPrompt: p}]\npipeline: [{role: a}]\nentry: a",
+            "spec.teamSpec.entry: entry cannot be combined with pipeline",
+        ),
+        ("roles: [{name: a, model: m, systemPrompt: p}]", "spec.teamSpec: a team needs one of pipeline"),
+        (
+            "roles: [{name: a, model: m, systemPrompt: p}]\nentry: b",
+            'spec.teamSpec.entry: entry "b" is not a role',
+        ),
+        (
+            "roles: [{name: a, model: m}]\nentry: a",
+            "spec.teamSpec.roles[0].systemPrompt: an inline role needs systemPrompt or systemPromptRef",
+        ),
+    ],
+)
+def test_a_snapshot_breaking_a_rule_of_the_team_crd_is_named(text: str, problem: str) -> None:
+    # The ArkRun CRD does not check its snapshot (D193): these are the ArkTeam CRD's CEL rules.
+    found = snapshot_problem("t", _snapshot(text))
+    assert found is not None
+    assert found.startswith(problem), found
+
+
+def test_a_snapshot_copied_from_a_valid_team_has_no_problem() -> None:
+    snapshot = _snapshot(
+        """
+roles: [{name: a, model: m, systemPrompt: p}, {name: b, model: m, systemPrompt: p}]
+pipeline: [{role: a}, {role: b, dependsOn: [a], inputs: {x: "{{ .steps.a.output }}"}}]
+"""
+    )
+    assert snapshot_problem("t", snapshot) is None
