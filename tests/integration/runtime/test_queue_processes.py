@@ -129,10 +129,17 @@ async def test_the_runtime_rides_out_a_redis_outage(
         await submit(redis_server.url, agent_name, work)
         await wait_for(results.poll, timeout=30, message="first results")
         if outage == "restart":
-            redis_server.restart()
+            redis_server.stop(keep_data=True)
         else:
             redis_server.kill()
-            redis_server.start()
+        # Down until the runtime has seen it: a restart quicker than redis-py's own retries would
+        # otherwise go unnoticed, and test nothing.
+        await wait_for(
+            lambda: any(e.get("msg") == "redis unreachable; retrying with backoff" for e in proc.logs()),
+            timeout=30,
+            message="the runtime noticing the outage",
+        )
+        redis_server.start()
         answered = await results.wait([t.id for t in work], timeout=90)
         assert proc.terminate() == 0
         assert any(e.get("msg") == "redis reachable again" for e in proc.logs())
