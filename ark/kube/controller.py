@@ -8,6 +8,7 @@ Interface::
     ctl.watch(configmap_informer)                             # the primary resource: its own key
     ctl.watch_owned(deployment_informer, owner=ARK_AGENTS)    # children -> the controlling owner's key
     ctl.watch_mapped(secret_informer, lambda obj: [...keys])  # anything else -> keys
+    ctl.watch_mapped(pod_informer, mapper, batch_seconds=1)   # a burst of events -> one reconcile
     await ctl.run()   # until stop() or cancellation
     ctl.stop()        # finish in-flight reconciles, then run() returns
 
@@ -143,25 +144,32 @@ class Controller:
         *,
         update_filter: UpdateFilter | None = None,
         map_old_on_update: bool = False,
+        batch_seconds: float = 0.0,
     ) -> None:
         """Reconcile the keys ``mapper`` returns for every object the informer reports.
 
         With ``map_old_on_update`` the keys of the previous state are enqueued
         too (an owner that was removed from a child still hears about it).
+        With ``batch_seconds`` a key waits that long before it is queued, and the
+        events of that window coalesce into one reconcile (as the Job controller's
+        ``syncJobBatchPeriod`` does with pod events).
         """
+
+        def enqueue(key: str) -> None:
+            self.queue.add_after(key, batch_seconds)
 
         def on_add(obj: Obj) -> None:
             for key in mapper(obj):
-                self.queue.add(key)
+                enqueue(key)
 
         def on_update(old: Obj, new: Obj) -> None:
             if update_filter is not None and not update_filter(old, new):
                 return
             for key in mapper(new):
-                self.queue.add(key)
+                enqueue(key)
             if map_old_on_update and old is not new:
                 for key in mapper(old):
-                    self.queue.add(key)
+                    enqueue(key)
 
         self._registrations.append(
             informer.add_event_handler(EventHandler(on_add=on_add, on_update=on_update, on_delete=on_add))
