@@ -142,6 +142,18 @@ async def finished(kube: KubeClient, namespace: str, name: str, timeout: float =
     return await wait_for(done, timeout=timeout, message=f"run {name} to finish")
 
 
+async def run_snapshot(kube: KubeClient, namespace: str, name: str, snapshot: dict[str, object]) -> Obj:
+    """Create an ArkRun whose snapshot was written by hand (no such team) and return its final status."""
+    body = {
+        "apiVersion": "arkonis.dev/v1alpha1",
+        "kind": "ArkRun",
+        "metadata": {"name": name},
+        "spec": {"teamRef": {"name": "whatever"}, "teamSpec": snapshot},
+    }
+    await kube.create(ARK_RUNS, body, namespace)
+    return await finished(kube, namespace, name)
+
+
 def step(status: Obj, name: str) -> Obj:
     """One step of a status."""
     return next(s for s in status.get("steps") or () if s["name"] == name)

@@ -9,7 +9,14 @@ import pytest
 from ark.controllers.resources import ARK_RUNS
 from ark.kube.resources import EVENTS
 from tests.integration.controllers.conftest import Start
-from tests.integration.controllers.run.support import apply_team, finished, run_status, step, trigger
+from tests.integration.controllers.run.support import (
+    apply_team,
+    finished,
+    run_snapshot,
+    run_status,
+    step,
+    trigger,
+)
 from tests.support.wait import wait_for
 
 pytestmark = [pytest.mark.cluster, pytest.mark.redis]
@@ -174,14 +181,7 @@ async def test_a_snapshot_with_a_cycle_fails_the_run_as_an_invalid_dag(
         ],
         "pipeline": [{"role": "a", "dependsOn": ["b"]}, {"role": "b", "dependsOn": ["a"]}],
     }
-    body = {
-        "apiVersion": "arkonis.dev/v1alpha1",
-        "kind": "ArkRun",
-        "metadata": {"name": "cyclic"},
-        "spec": {"teamRef": {"name": "whatever"}, "teamSpec": snapshot},
-    }
-    await cluster.kube.create(ARK_RUNS, body, namespace)
-    status = await finished(cluster.kube, namespace, "cyclic")
+    status = await run_snapshot(cluster.kube, namespace, "cyclic", snapshot)
     assert status["message"] == "dependency cycle: a -> b -> a"
     assert next(c for c in status["conditions"] if c["type"] == "Ready")["reason"] == "InvalidDAG"
 
@@ -207,14 +207,7 @@ async def test_a_snapshot_written_by_hand_is_checked_by_the_operator(
     start_operator: Start, namespace: str, snapshot: dict[str, object], message: str
 ) -> None:
     cluster = await start_operator()
-    body = {
-        "apiVersion": "arkonis.dev/v1alpha1",
-        "kind": "ArkRun",
-        "metadata": {"name": "by-hand"},
-        "spec": {"teamRef": {"name": "whatever"}, "teamSpec": snapshot},
-    }
-    await cluster.kube.create(ARK_RUNS, body, namespace)
-    status = await finished(cluster.kube, namespace, "by-hand")
+    status = await run_snapshot(cluster.kube, namespace, "by-hand", snapshot)
     assert status["phase"] == "Failed"
     assert status["message"] == message
     assert next(c for c in status["conditions"] if c["type"] == "Ready")["reason"] == "InvalidSpec"
